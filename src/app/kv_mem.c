@@ -143,6 +143,32 @@ const uint8_t *kv_mem_peek(const kv_mem *m, const void *key, size_t key_len,
 }
 
 size_t kv_mem_count(const kv_mem *m) { return m->n; }
+
+void kv_mem_clear(kv_mem *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free(m->slots[i]);
+        m->slots[i] = NULL;
+    }
+    m->n = 0;
+    m->bytes = 0;
+}
+
+bool kv_mem_next(const kv_mem *m, size_t *pos, const uint8_t **key, size_t *key_len,
+                 const uint8_t **val, size_t *val_len)
+{
+    for (; *pos < m->cap; (*pos)++) {
+        const entry *e = m->slots[*pos];
+        if (!e) continue;
+        *key = e->data;
+        *key_len = e->key_len;
+        *val = e->data + e->key_len;
+        *val_len = e->val_len;
+        (*pos)++;
+        return true;
+    }
+    return false;
+}
 size_t kv_mem_bytes(const kv_mem *m) { return m->bytes; }
 
 static cairn_err reader_get(void *ctx, const uint8_t *key, size_t key_len, uint8_t **val,

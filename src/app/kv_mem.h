@@ -9,6 +9,7 @@
 #ifndef CAIRN_APP_KV_MEM_H
 #define CAIRN_APP_KV_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,13 @@ void kv_mem_del(kv_mem *m, const void *key, size_t key_len);
 const uint8_t *kv_mem_peek(const kv_mem *m, const void *key, size_t key_len,
                            size_t *val_len);
 size_t kv_mem_count(const kv_mem *m);
+/* Removes every entry (keeps the table's capacity). */
+void kv_mem_clear(kv_mem *m);
+/* Iteration in table order (deterministic for a given history of changes):
+ * start with *pos = 0; returns false at the end. Views are borrowed and valid
+ * until the next change of m. */
+bool kv_mem_next(const kv_mem *m, size_t *pos, const uint8_t **key, size_t *key_len,
+                 const uint8_t **val, size_t *val_len);
 /* Total bytes of keys and values held (for benchmarks). */
 size_t kv_mem_bytes(const kv_mem *m);
 
