@@ -86,6 +86,32 @@ uint64_t store_height_from_key(const uint8_t key[static 8]);
 void store_tip_encode(uint8_t out[static META_TIP_BYTES], const store_meta_t *m);
 void store_tip_decode(store_meta_t *m, const uint8_t in[static META_TIP_BYTES]);
 
+/* Damage found while verifying one height (store_height_verify). */
+#define STORE_DAMAGE_LIST_MAX 16
+typedef struct {
+    store_damage_t d[STORE_DAMAGE_LIST_MAX];
+    uint32_t n;
+    uint32_t dropped; /* beyond STORE_DAMAGE_LIST_MAX */
+} store_damage_list;
+
+void store_damage_add(store_damage_list *l, store_cf cf, uint64_t height,
+                      const uint8_t *key, size_t key_len, cairn_err err,
+                      const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Loads the block at h into *out (block_free) and verifies it (store.h
+ * invariant 3). The next block's last_block_id is next_link when given, else it is
+ * read when fetch_next. raw_out (may be NULL) gets the stored bytes, id_out (may
+ * be NULL) the block id. Returns CAIRN_OK; CAIRN_ENOT_FOUND outside the stored
+ * range; CAIRN_ECORRUPT with the damaged keys added to dl (out is then empty);
+ * or CAIRN_EDB/CAIRN_ENOMEM. */
+cairn_err store_height_verify(store_t *s, uint64_t h, const uint8_t *next_link,
+                              bool fetch_next, block_t *out, buf_t *raw_out,
+                              uint8_t id_out[HASH_BYTES],
+                              store_damage_list *dl) CAIRN_MUST_CHECK;
+/* Results at height, seal-checked and parsed; ENOT_FOUND if absent. */
+cairn_err store_results_load(store_t *s, uint64_t height,
+                             store_results_t *out) CAIRN_MUST_CHECK;
+
 /* Iterator over one CF with bounds [lo, hi) (either may be NULL). Owns copies
  * of the bounds. */
 typedef struct {
