@@ -390,7 +390,8 @@ static cairn_err links_check(store_t *s, uint64_t h, const uint8_t id[HASH_BYTES
     return CAIRN_OK;
 }
 
-/* Body checks: decodes, right height, data and evidence hashes. */
+/* Body checks: right height; txs, evidence and last commit match the header's
+ * hashes, so every byte of the encoding is covered by the block id. */
 static void body_check(uint64_t h, const block_t *b, store_damage_list *dl)
 {
     uint8_t hk[8], x[HASH_BYTES];
@@ -408,6 +409,10 @@ static void body_check(uint64_t h, const block_t *b, store_damage_list *dl)
         memcmp(x, b->header.evidence_hash, HASH_BYTES))
         store_damage_add(dl, STORE_CF_BLOCKS, h, hk, 8, CAIRN_ECORRUPT,
                          "evidence does not match evidence_hash");
+    if (commit_hash(&b->last_commit, x) != CAIRN_OK ||
+        memcmp(x, b->header.last_commit_hash, HASH_BYTES))
+        store_damage_add(dl, STORE_CF_BLOCKS, h, hk, 8, CAIRN_ECORRUPT,
+                         "last commit does not match last_commit_hash");
 }
 
 cairn_err store_height_verify(store_t *s, uint64_t h, const uint8_t *next_link,
