@@ -292,6 +292,7 @@ static cairn_err cf_names_collect(store_t *s, const char *path, char ***names_ou
     char **disk = rocksdb_list_column_families(s->dbopts, path, &n_disk, &err);
     if (err) { /* no database yet (or unreadable: the open will say why) */
         rocksdb_free(err);
+        free(disk); /* RocksDB allocates the (empty) array even on error */
         disk = NULL;
         n_disk = 0;
     }
