@@ -124,7 +124,7 @@ static cairn_err lock_take(const char *path, int *fd_out)
         int e = errno;
         close(fd);
         if (e == EWOULDBLOCK) {
-            log_error("signer: %s is in use by another process", path);
+            log_error("signer: %s is in use by another signer (locked)", path);
             return CAIRN_EBUSY;
         }
         log_error("signer: lock %s: %s", lock, strerror(e));
