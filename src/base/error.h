@@ -63,6 +63,8 @@
     XX(HANDSHAKE, "peer handshake failed")                                         \
     XX(BAD_PEER, "peer misbehaved")                                                \
     XX(BAD_FRAME, "malformed or oversized frame")                                  \
+    XX(BAD_MAC, "message authentication failed")                                   \
+    XX(BANNED, "peer is banned")                                                   \
     /* mempool */                                                                  \
     XX(MEMPOOL_FULL, "mempool is full")                                            \
     XX(DUPLICATE, "duplicate")                                                     \
