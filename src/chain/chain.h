@@ -13,6 +13,9 @@
  *  4. A block id is the SHA-256 of the encoded header; a tx hash the SHA-256 of
  *     the encoded tx; an all-zero block id means nil (no block).
  *
+ *  5. Encoders append to `out` (they never reset it); on failure `out` is left
+ *     exactly as it was. Decoders write their result only on success.
+ *
  * Pure: no I/O, no clock (times are passed in as unix nanoseconds).
  * Objects have one owner; functions are safe to call from any thread on
  * distinct objects.
@@ -40,13 +43,18 @@
 #define BLOCK_TXS_MAX 20000
 #define VALIDATORS_MAX 150
 #define EVIDENCE_MAX 32
+/* Bound on a validator set's total power, so that sums of powers and of
+ * priorities (CometBFT's window is 2 * total) can never overflow int64. */
+#define VALSET_TOTAL_POWER_MAX (INT64_MAX / 8)
 
 typedef struct {
     char id[CHAIN_ID_MAX + 1]; /* printable ASCII, 1..CHAIN_ID_MAX chars */
     uint8_t len;
 } chain_id_t;
 
+/* CAIRN_EINVALID_ARG unless s is 1..CHAIN_ID_MAX printable ASCII chars (0x21..0x7e). */
 cairn_err chain_id_set(chain_id_t *cid, const char *s) CAIRN_MUST_CHECK;
+bool chain_id_equal(const chain_id_t *a, const chain_id_t *b);
 
 /* ---------------------------------------------------------------- transactions */
 
@@ -92,25 +100,43 @@ typedef struct {
 } validator_t;
 
 /* Sorted by power descending, then address ascending (CometBFT's order); the
- * index of a validator in this order is its index in votes and commits. */
+ * index of a validator in this order is its index in votes and commits.
+ * A plain value: copy it with `=`. */
 typedef struct {
     uint32_t count;
     validator_t v[VALIDATORS_MAX];
     int64_t total_power;
+    /* The proposer chosen by the last increment (CometBFT's vals.Proposer). It is
+     * NOT always the highest priority now: the chosen one was decremented. */
+    uint32_t proposer_index;
 } valset_t;
 
+/* CometBFT's NewValidatorSet: takes pub and power of each entry (address and
+ * proposer_priority are ignored and recomputed), sorts, sets every priority to 0
+ * and increments once, so valset_proposer() is the proposer of round 0 of the
+ * first height. Errors: count 0 or power <= 0 -> INVALID_ARG, count >
+ * VALIDATORS_MAX -> TOO_LARGE, total > VALSET_TOTAL_POWER_MAX -> OVERFLOW,
+ * the same key twice -> DUPLICATE. vs is written only on success. */
 cairn_err valset_init(valset_t *vs, const validator_t *vals, uint32_t count) CAIRN_MUST_CHECK;
 /* Merkle root of the encoded (pubkey, power) entries in order. */
 cairn_err valset_hash(const valset_t *vs, uint8_t out[static HASH_BYTES]) CAIRN_MUST_CHECK;
 int valset_index_of(const valset_t *vs, const uint8_t addr[static ADDR_BYTES]); /* -1 */
-/* CometBFT's IncrementProposerPriority(times); proposer = valset_proposer(). */
+/* CometBFT's IncrementProposerPriority(times): rescale to a window of
+ * 2 * total power, centre on the average, then `times` rounds of "everyone +=
+ * power, the highest priority (ties: lower address) is proposer and -= total".
+ * times == 0 is a no-op. Cost O(times * count): callers bound `times`.
+ * For round r of a height, copy the height's set and increment r times. */
 void valset_increment_priority(valset_t *vs, uint32_t times);
+/* The proposer chosen by the last increment; borrows from vs. */
 const validator_t *valset_proposer(const valset_t *vs);
 /* > 2/3 of total power, exact integer arithmetic. */
 bool valset_has_quorum(const valset_t *vs, int64_t power);
 /* >= 1/3 + 1 (f+1): at least one honest validator. */
 bool valset_has_one_third(const valset_t *vs, int64_t power);
+/* Encodes everything, priorities and proposer included (for storage). */
 cairn_err valset_encode(const valset_t *vs, buf_t *out) CAIRN_MUST_CHECK;
+/* Strict: sorted (NONCANONICAL), no duplicate (DUPLICATE), powers > 0
+ * (BAD_ENCODING), total bounded (OVERFLOW), count 1..VALIDATORS_MAX. */
 cairn_err valset_decode(valset_t *vs, const uint8_t *p, size_t n) CAIRN_MUST_CHECK;
 
 /* ----------------------------------------------------------------- votes */
