@@ -289,7 +289,7 @@ cairn_err config_peers_parse(config_peer_t *out, uint32_t *n_out, const char *s,
     return rc;
 }
 
-static bool moniker_ok(const char *s)
+bool config_moniker_valid(const char *s)
 {
     size_t n = strlen(s);
     if (n < 1 || n > CONFIG_MONIKER_MAX) return false;
@@ -360,7 +360,7 @@ static int set_value(load_ctx *c, size_t i, const char *value)
                         o->name, value);
         return 1;
     case K_MONIKER:
-        if (!moniker_ok(value))
+        if (!config_moniker_valid(value))
             return fail(c, "%s.%s = '%s' is not allowed: 1 to %d printable characters "
                            "without ';' or '#'", o->section, o->name, value, CONFIG_MONIKER_MAX);
         memset(field, 0, CONFIG_MONIKER_MAX + 1); /* keeps config_equal byte-exact */

@@ -115,6 +115,9 @@ cairn_err config_format(const config_t *cfg, char **out) CAIRN_MUST_CHECK;
 /* Field-by-field equality (what the round trip promises). */
 bool config_equal(const config_t *a, const config_t *b);
 
+/* 1..CONFIG_MONIKER_MAX printable ASCII characters without ';' or '#'. */
+bool config_moniker_valid(const char *s);
+
 /* "host:port" / "[v6]:port", optionally prefixed "tcp://". */
 cairn_err config_addr_parse(config_addr_t *out, const char *s) CAIRN_MUST_CHECK;
 /* Formats as host:port ([host]:port for IPv6). out holds CONFIG_HOST_MAX + 10. */
