@@ -38,7 +38,8 @@ typedef struct {
 static const option options[] = {
     {"node", "moniker", K_MONIKER, OFF(node.moniker), 1, CONFIG_MONIKER_MAX,
      "A human-readable name for this node, shown to peers and in logs.\n"
-     "Printable ASCII without ';' or '#', 1 to 64 characters."},
+     "Printable ASCII without ';' or '#', 1 to 64 characters, no leading or\n"
+     "trailing space."},
     {"node", "log_level", K_LOGLEVEL, OFF(node.log_level), 0, 0,
      "Least severe log messages written to stderr: debug, info, warn, error or off."},
 
@@ -293,6 +294,7 @@ bool config_moniker_valid(const char *s)
 {
     size_t n = strlen(s);
     if (n < 1 || n > CONFIG_MONIKER_MAX) return false;
+    if (s[0] == ' ' || s[n - 1] == ' ') return false; /* inih would trim them */
     for (size_t i = 0; i < n; i++)
         if (s[i] < 0x20 || s[i] > 0x7e || s[i] == ';' || s[i] == '#') return false;
     return true;
