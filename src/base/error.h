@@ -70,6 +70,8 @@
     XX(DUPLICATE, "duplicate")                                                     \
     /* config / cli */                                                             \
     XX(BAD_CONFIG, "invalid configuration")                                        \
+    XX(BAD_GENESIS, "invalid genesis file")                                        \
+    XX(KEY_PERMS, "key file is readable by group or others")                      \
     /* rpc */                                                                      \
     XX(BAD_REQUEST, "malformed request")
 
