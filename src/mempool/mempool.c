@@ -10,18 +10,9 @@ typedef struct entry {
     struct entry *prev, *next; /* arrival order */
     uint64_t seq;
     uint8_t hash[HASH_BYTES];
-    uint8_t sender[PUBKEY_BYTES];
-    uint64_t nonce;
     size_t len;
     uint8_t *raw;
 } entry;
-
-typedef struct {
-    uint64_t last_nonce; /* nonce of the sender's newest pending tx */
-    size_t pending;
-    uint64_t epoch, expect; /* recheck scratch */
-    bool broken;
-} sender_state;
 
 /* A bounded FIFO set of hashes: the oldest is forgotten first. */
 typedef struct {
@@ -33,10 +24,9 @@ typedef struct {
 struct mempool {
     mempool_config cfg;
     uint8_t hash_key[SHORTHASH_KEY_BYTES];
-    hmap_t by_hash;   /* tx hash -> entry */
-    hmap_t by_sender; /* pubkey -> sender_state */
+    hmap_t by_hash; /* tx hash -> entry */
     entry *head, *tail;
-    uint64_t next_seq, recheck_epoch;
+    uint64_t next_seq;
     size_t count, bytes;
     hash_fifo committed; /* recently committed: gossip echoes are duplicates */
     hash_fifo verified;  /* signatures verified under this chain id */
@@ -95,7 +85,6 @@ cairn_err mempool_new(const mempool_config *cfg, mempool_t **out)
     if (mp->cfg.cache_size == 0) mp->cfg.cache_size = 1;
     crypto_random(mp->hash_key, sizeof mp->hash_key);
     cairn_err rc = hmap_init(&mp->by_hash, HASH_BYTES, cfg->max_txs, siphash_cb, mp->hash_key);
-    if (!rc) rc = hmap_init(&mp->by_sender, PUBKEY_BYTES, cfg->max_txs, siphash_cb, mp->hash_key);
     if (!rc) rc = fifo_init(&mp->committed, mp->cfg.cache_size, mp->hash_key);
     if (!rc) rc = fifo_init(&mp->verified, mp->cfg.cache_size, mp->hash_key);
     if (rc) {
@@ -121,68 +110,43 @@ void mempool_free(mempool_t *mp)
         free(e->raw);
         free(e);
     }
-    for (size_t i = 0; i < mp->by_sender.cap; i++)
-        if (mp->by_sender.used && mp->by_sender.used[i]) free(mp->by_sender.vals[i]);
     hmap_deinit(&mp->by_hash);
-    hmap_deinit(&mp->by_sender);
     fifo_deinit(&mp->committed);
     fifo_deinit(&mp->verified);
     free(mp);
 }
 
-uint64_t mempool_next_nonce(const mempool_t *mp, const uint8_t sender[static PUBKEY_BYTES],
-                            uint64_t committed_nonce)
-{
-    const sender_state *s = hmap_get(&mp->by_sender, sender);
-    if (!s || s->pending == 0) return committed_nonce;
-    return s->last_nonce + 1;
-}
-
-cairn_err mempool_precheck(const mempool_t *mp, const tx_t *tx, const uint8_t hash[static HASH_BYTES],
-                           size_t tx_len, uint64_t committed_nonce)
+cairn_err mempool_precheck(const mempool_t *mp, const uint8_t hash[static HASH_BYTES],
+                           size_t tx_len)
 {
     if (tx_len > mp->cfg.max_tx_bytes) return CAIRN_ETOO_LARGE;
     if (hmap_get(&mp->by_hash, hash) || fifo_has(&mp->committed, hash)) return CAIRN_EDUPLICATE;
     if (mp->count >= mp->cfg.max_txs || tx_len > mp->cfg.max_bytes - mp->bytes)
         return CAIRN_EMEMPOOL_FULL;
-    if (tx->nonce != mempool_next_nonce(mp, tx->sender, committed_nonce)) return CAIRN_EBAD_NONCE;
     return CAIRN_OK;
 }
 
-cairn_err mempool_add(mempool_t *mp, const uint8_t *raw, size_t len, const tx_t *tx,
-                      const uint8_t hash[static HASH_BYTES], uint64_t committed_nonce)
+cairn_err mempool_add(mempool_t *mp, const uint8_t *raw, size_t len,
+                      const uint8_t hash[static HASH_BYTES])
 {
-    CAIRN_TRY(mempool_precheck(mp, tx, hash, len, committed_nonce));
+    CAIRN_TRY(mempool_precheck(mp, hash, len));
     entry *e = calloc(1, sizeof *e);
-    sender_state *s = hmap_get(&mp->by_sender, tx->sender);
-    bool new_sender = s == NULL;
-    if (new_sender) s = calloc(1, sizeof *s);
     if (e) e->raw = malloc(len ? len : 1);
-    if (!e || !e->raw || !s) goto nomem;
-    if (new_sender && hmap_put(&mp->by_sender, tx->sender, s) != CAIRN_OK) goto nomem;
-    if (hmap_put(&mp->by_hash, hash, e) != CAIRN_OK) {
-        if (new_sender) hmap_del(&mp->by_sender, tx->sender);
-        goto nomem;
+    if (!e || !e->raw || hmap_put(&mp->by_hash, hash, e) != CAIRN_OK) {
+        if (e) free(e->raw);
+        free(e);
+        return CAIRN_ENOMEM;
     }
     memcpy(e->raw, raw, len);
     e->len = len;
     memcpy(e->hash, hash, HASH_BYTES);
-    memcpy(e->sender, tx->sender, PUBKEY_BYTES);
-    e->nonce = tx->nonce;
     e->seq = mp->next_seq++;
     e->prev = mp->tail;
     if (mp->tail) mp->tail->next = e; else mp->head = e;
     mp->tail = e;
-    s->pending++;
-    s->last_nonce = tx->nonce;
     mp->count++;
     mp->bytes += len;
     return CAIRN_OK;
-nomem:
-    if (e) free(e->raw);
-    free(e);
-    if (new_sender) free(s);
-    return CAIRN_ENOMEM;
 }
 
 bool mempool_contains(const mempool_t *mp, const uint8_t hash[static HASH_BYTES])
@@ -222,9 +186,6 @@ static void entry_remove(mempool_t *mp, entry *e)
 {
     hmap_del(&mp->by_hash, e->hash);
     entry_unlink(mp, e);
-    sender_state *s = hmap_get(&mp->by_sender, e->sender);
-    CAIRN_ASSERT(s && s->pending > 0);
-    if (--s->pending == 0) free(hmap_del(&mp->by_sender, e->sender));
     mp->count--;
     mp->bytes -= e->len;
     free(e->raw);
@@ -232,7 +193,7 @@ static void entry_remove(mempool_t *mp, entry *e)
 }
 
 size_t mempool_update(mempool_t *mp, const bytes_view *committed, size_t n_committed,
-                      mempool_nonce_cb nonce_of, void *ctx)
+                      mempool_keep_cb keep, void *ctx)
 {
     for (size_t i = 0; i < n_committed; i++) {
         uint8_t h[HASH_BYTES];
@@ -241,27 +202,12 @@ size_t mempool_update(mempool_t *mp, const bytes_view *committed, size_t n_commi
         entry *e = hmap_get(&mp->by_hash, h);
         if (e) entry_remove(mp, e);
     }
-    /* Recheck in one pass: each sender's pending txs must continue from its
-     * committed nonce without a gap; stale ones go, and a gap (a tx before it
-     * failed or was dropped) orphans everything after it. */
     size_t dropped = 0;
-    uint64_t epoch = ++mp->recheck_epoch;
+    if (!keep) return 0;
     for (entry *e = mp->head, *n; e; e = n) {
         n = e->next;
-        sender_state *s = hmap_get(&mp->by_sender, e->sender);
-        CAIRN_ASSERT(s != NULL);
-        if (s->epoch != epoch) {
-            s->epoch = epoch;
-            s->expect = nonce_of(ctx, e->sender);
-            s->broken = false;
-        }
-        if (!s->broken && e->nonce == s->expect) {
-            s->expect++;
-            s->last_nonce = e->nonce;
-            continue;
-        }
-        if (e->nonce > s->expect) s->broken = true;
-        entry_remove(mp, e); /* may free s when it was the sender's last */
+        if (keep(ctx, e->raw, e->len)) continue;
+        entry_remove(mp, e);
         dropped++;
     }
     return dropped;

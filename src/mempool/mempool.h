@@ -8,8 +8,10 @@
  * Invariants:
  *  1. count <= max_txs and bytes <= max_bytes at all times.
  *  2. One entry per tx hash.
- *  3. For each sender, pending nonces are consecutive in arrival order, so reaping
- *     in arrival order never puts a nonce before its predecessor.
+ *  3. Arrival order is kept, and the application's check (run in arrival order at
+ *     admission and again after every commit) admits a sender's nonces only in
+ *     sequence, so reaping in arrival order never puts a nonce before its
+ *     predecessor.
  *  4. The verified cache only holds hashes whose signature verified under this
  *     chain id; it is bounded (oldest evicted first).
  *
@@ -39,22 +41,15 @@ typedef struct mempool mempool_t;
 cairn_err mempool_new(const mempool_config *cfg, mempool_t **out) CAIRN_MUST_CHECK;
 void mempool_free(mempool_t *mp);
 
-/* The nonce the sender's next transaction must carry, given the committed
- * account nonce. */
-uint64_t mempool_next_nonce(const mempool_t *mp, const uint8_t sender[static PUBKEY_BYTES],
-                            uint64_t committed_nonce);
-
 /* Cheap checks before the signature is verified: CAIRN_ETOO_LARGE, CAIRN_EDUPLICATE
- * (in the pool or recently committed), CAIRN_EMEMPOOL_FULL, CAIRN_EBAD_NONCE (not the
- * sender's next nonce given committed_nonce). Changes nothing. */
-cairn_err mempool_precheck(const mempool_t *mp, const tx_t *tx, const uint8_t hash[static HASH_BYTES],
-                           size_t tx_len, uint64_t committed_nonce) CAIRN_MUST_CHECK;
+ * (in the pool or recently committed), CAIRN_EMEMPOOL_FULL. Changes nothing. */
+cairn_err mempool_precheck(const mempool_t *mp, const uint8_t hash[static HASH_BYTES],
+                           size_t tx_len) CAIRN_MUST_CHECK;
 
 /* Adds a transaction that passed precheck, signature and application checks.
- * Copies raw. Repeats the precheck (state may have moved while verifying). */
-cairn_err mempool_add(mempool_t *mp, const uint8_t *raw, size_t len, const tx_t *tx,
-                      const uint8_t hash[static HASH_BYTES],
-                      uint64_t committed_nonce) CAIRN_MUST_CHECK;
+ * Copies raw. Repeats the precheck (the pool may have moved while verifying). */
+cairn_err mempool_add(mempool_t *mp, const uint8_t *raw, size_t len,
+                      const uint8_t hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
 
 bool mempool_contains(const mempool_t *mp, const uint8_t hash[static HASH_BYTES]);
 size_t mempool_count(const mempool_t *mp);
@@ -71,13 +66,13 @@ typedef void (*mempool_visit_cb)(void *ctx, const uint8_t *raw, size_t len,
 uint64_t mempool_visit_from(const mempool_t *mp, uint64_t cursor, size_t max, mempool_visit_cb cb,
                             void *ctx);
 
-/* After a block committed: removes its transactions, remembers their hashes as
- * recently committed, then drops pending transactions whose nonce is now stale:
- * nonce_of(sender) returns the committed nonce of a sender. Returns how many were
- * dropped by the recheck. */
-typedef uint64_t (*mempool_nonce_cb)(void *ctx, const uint8_t sender[PUBKEY_BYTES]);
+/* After a block committed: removes its transactions and remembers their hashes
+ * as recently committed; then, if keep is not NULL, asks keep() about every
+ * remaining transaction in arrival order (the application's re-check against the
+ * new state) and drops those it refuses. Returns how many the re-check dropped. */
+typedef bool (*mempool_keep_cb)(void *ctx, const uint8_t *raw, size_t len);
 size_t mempool_update(mempool_t *mp, const bytes_view *committed, size_t n_committed,
-                      mempool_nonce_cb nonce_of, void *ctx);
+                      mempool_keep_cb keep, void *ctx);
 
 /* Verified-signature cache. */
 void mempool_sig_cache_add(mempool_t *mp, const uint8_t hash[static HASH_BYTES]);
