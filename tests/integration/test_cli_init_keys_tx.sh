@@ -65,9 +65,21 @@ cp -r "$H" "$T/forced"
 "$CAIRN" init --home "$T/forced" --chain-id cli-test-2 --force --json >"$T/forced.json"
 check "init --force replaces keys and genesis" \
   test "$(json 'd["validator"]["address"] != "'"$VAL"'" and d["chain_id"] == "cli-test-2"' <"$T/forced.json")" = True
+check "init --force kept the old validator key as a 0600 backup" bash -c \
+  "cmp -s '$H/config/priv_validator_key.json' $T/forced/config/priv_validator_key.json.bak.* &&
+   [ \"\$(stat -c %a $T/forced/config/priv_validator_key.json.bak.*)\" = 600 ]"
 touch "$T/forced/data/blocks"
 expect_fail "init --force refuses a non-empty data/" 1 "data is not empty" \
   "$CAIRN" init --home "$T/forced" --chain-id cli-test-2 --force
+
+"$CAIRN" init --home "$T/funded" --chain-id funded --power 33 \
+  --account 0123456789abcdef0123456789abcdef01234567=1000 --account AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=5 >/dev/null
+check "init --account and --power go into the genesis" \
+  test "$(json '(d["validators"][0]["power"], [(a["address"], a["balance"]) for a in d["app_state"]["accounts"]])' <"$T/funded/config/genesis.json")" \
+       = "('33', [('0123456789ABCDEF0123456789ABCDEF01234567', '1000'), ('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '5')])"
+expect_fail "init refuses a duplicate --account" 1 "appears more than once" \
+  "$CAIRN" init --home "$T/dup" --chain-id x --account AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=1 --account aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=2
+check "...and leaves no home behind" test ! -e "$T/dup/config/genesis.json"
 
 # ---- keys
 "$CAIRN" keys new alice --home "$H" >/dev/null
