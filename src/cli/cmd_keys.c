@@ -148,9 +148,10 @@ static int keys_list(keys_opts *o)
 
 int cli_keys(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    if (argc < 2) return cli_usage_error("keys", "missing the subcommand: new, show or list");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage_text, stdout);
+        return CLI_EXIT_OK;
     }
     keys_opts o;
     memset(&o, 0, sizeof o);

@@ -167,6 +167,8 @@ expect_fail "amount must be a whole number" 2 "--amount '-5' is not a whole numb
   "$CAIRN" tx transfer --from alice --to "$BOB" --amount -5 --nonce 0 --chain-id cli-test --home "$H"
 expect_fail "put needs --value" 2 "--value V is required" \
   "$CAIRN" tx put --from alice --key k --nonce 0 --chain-id cli-test --home "$H"
+expect_fail "keys without a subcommand" 2 "missing the subcommand" "$CAIRN" keys
+expect_fail "tx without a subcommand" 2 "missing the subcommand" "$CAIRN" tx
 expect_fail "unknown tx subcommand" 2 "unknown subcommand 'send'" "$CAIRN" tx send
 expect_fail "option without its value" 2 "option '--amount' needs a value" \
   "$CAIRN" tx transfer --from alice --to "$BOB" --amount
