@@ -99,6 +99,10 @@ check "keys list --json lists both, sorted" \
   test "$("$CAIRN" keys list --home "$H" --json | json '[k["name"] for k in d]')" = "['alice', 'bob']"
 check "keys list (human) shows addresses" bash -c "'$CAIRN' keys list --home '$H' | grep -q '$BOB'"
 check "keys show (human) shows the address" bash -c "'$CAIRN' keys show alice --home '$H' | grep -q 'address: $ALICE'"
+check "keys show --validator matches init's validator" \
+  test "$("$CAIRN" keys show --validator --home "$H" --json | json 'd["address"]')" = "$VAL"
+check "keys show --node gives init's node id" \
+  test "$("$CAIRN" keys show --node --home "$H" --json | json 'd["node_id"]')" = "$(json 'd["node_id"]' <"$T/init.json")"
 expect_fail "keys new refuses a taken name" 1 "already exists" "$CAIRN" keys new alice --home "$H"
 expect_fail "keys show of a missing key" 1 "no key named 'carol'" "$CAIRN" keys show carol --home "$H"
 expect_fail "keys new rejects a bad name" 2 "invalid key name" "$CAIRN" keys new ../x --home "$H"
