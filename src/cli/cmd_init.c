@@ -41,8 +41,8 @@ static const char usage_text[] =
     "  --power N         the validator's voting power (default: 10)\n"
     "  --account A=B     fund account address A (40 hex digits) with balance B in\n"
     "                    the genesis; may be repeated\n"
-    "  --force           replace the config and keys of an existing home (data/\n"
-    "                    must be empty)\n"
+    "  --force           replace the config and keys of an existing home; the old\n"
+    "                    files are kept as FILE.bak.<time> (data/ must be empty)\n"
     "  --json            print the result as JSON\n";
 
 typedef struct {
@@ -155,10 +155,12 @@ static int parse_args(init_opts *o, int argc, char **argv)
     return 0;
 }
 
-/* Refuses an existing home unless --force; with --force removes the old files. */
+/* Refuses an existing home unless --force. With --force the old files are not
+ * deleted but renamed to NAME.bak.<unix seconds> (keys keep their 0600 mode):
+ * a replaced validator key must stay recoverable. */
 static int check_existing(const init_opts *o)
 {
-    char path[CLI_PATH_MAX];
+    char path[CLI_PATH_MAX], bak[CLI_PATH_MAX + 32];
     bool exists = false;
     for (size_t i = 0; i < N_HOME_FILES; i++) {
         path_join(path, o->home, home_files[i]);
@@ -173,10 +175,17 @@ static int check_existing(const init_opts *o)
     if (data)
         return cli_fail("init", "%s/data is not empty; a new genesis would not match its "
                                 "blocks: remove it first", o->home);
+    long stamp = (long)time(NULL);
     for (size_t i = 0; i < N_HOME_FILES; i++) {
         path_join(path, o->home, home_files[i]);
-        if (unlink(path) != 0 && errno != ENOENT)
-            return cli_fail("init", "cannot remove %s: %s", path, strerror(errno));
+        if (access(path, F_OK) != 0) continue;
+        snprintf(bak, sizeof bak, "%s.bak.%ld", path, stamp);
+        if (link(path, bak) != 0)
+            return cli_fail("init", "cannot keep a backup of %s as %s: %s", path, bak,
+                            strerror(errno));
+        if (unlink(path) != 0)
+            return cli_fail("init", "cannot replace %s: %s", path, strerror(errno));
+        if (!o->json) fprintf(stderr, "cairn init: kept the old %s as %s\n", home_files[i], bak);
     }
     return 0;
 }
@@ -191,11 +200,10 @@ static int64_t now_ns(void)
 static int print_result(const init_opts *o, const keypair_t *node, const keypair_t *val,
                         const genesis_t *g)
 {
-    uint8_t node_addr[ADDR_BYTES], gh[HASH_BYTES];
-    char node_id[2 * ADDR_BYTES + 1], val_addr[2 * ADDR_BYTES + 1], pub[64];
+    uint8_t gh[HASH_BYTES];
+    char node_id[KEYS_NODE_ID_LEN + 1], val_addr[2 * ADDR_BYTES + 1], pub[64];
     char ghex[2 * HASH_BYTES + 1];
-    key_address(node_addr, node->pub);
-    hex_encode_lower(node_id, node_addr, ADDR_BYTES);
+    keys_node_id(node_id, node->pub);
     hex_encode_upper(val_addr, g->validators[0].address, ADDR_BYTES);
     base64_encode(pub, val->pub, PUBKEY_BYTES);
     if (genesis_hash(g, gh) != CAIRN_OK) return cli_fail("init", "out of memory");

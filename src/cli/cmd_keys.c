@@ -11,6 +11,7 @@
 static const char usage_text[] =
     "usage: cairn keys new NAME  [--home DIR] [--json]   create an account key\n"
     "       cairn keys show NAME [--home DIR] [--json]   show its address and public key\n"
+    "       cairn keys show --validator | --node         this node's validator key or node id\n"
     "       cairn keys list      [--home DIR] [--json]   list the keyring\n"
     "\n"
     "Account keys live in HOME/keys/NAME.json (mode 0600); NAME is 1 to 64 of\n"
@@ -23,6 +24,7 @@ static const char usage_text[] =
 typedef struct {
     char home[CLI_PATH_MAX];
     bool json;
+    bool validator, node; /* show: the home's validator key / node key */
     const char *name;
 } keys_opts;
 
@@ -51,6 +53,8 @@ static int parse_args(keys_opts *o, const char *cmd, bool want_name, int argc, c
 {
     static const struct option longopts[] = {{"home", required_argument, 0, 'H'},
                                              {"json", no_argument, 0, 'j'},
+                                             {"validator", no_argument, 0, 'V'},
+                                             {"node", no_argument, 0, 'N'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     const char *home = NULL;
@@ -61,10 +65,17 @@ static int parse_args(keys_opts *o, const char *cmd, bool want_name, int argc, c
         switch (c) {
         case 'H': home = optarg; break;
         case 'j': o->json = true; break;
+        case 'V': o->validator = true; break;
+        case 'N': o->node = true; break;
         case 'h': fputs(usage_text, stdout); return -1;
         default: return cli_bad_option(cmd, c, argv);
         }
     }
+    if ((o->validator || o->node) && strcmp(cmd, "keys show"))
+        return cli_usage_error(cmd, "--validator and --node are only for keys show");
+    if (o->validator && o->node)
+        return cli_usage_error(cmd, "give --validator or --node, not both");
+    if (o->validator || o->node) want_name = false;
     if (want_name) {
         if (optind >= argc) return cli_usage_error(cmd, "missing the key NAME");
         o->name = argv[optind++];
@@ -94,8 +105,32 @@ static int keys_new(keys_opts *o)
     return rc;
 }
 
+/* The home's own keys: the validator key (address, pub key) or the node id. */
+static int keys_show_home_key(keys_opts *o)
+{
+    char path[CLI_PATH_MAX + 64], err[KEYS_ERR_MAX], id[KEYS_NODE_ID_LEN + 1];
+    keypair_t kp;
+    snprintf(path, sizeof path, "%s/config/%s", o->home,
+             o->validator ? "priv_validator_key.json" : "node_key.json");
+    cairn_err rc = o->validator ? keys_validator_key_load(path, &kp, err)
+                                : keys_node_key_load(path, &kp, err);
+    if (rc != CAIRN_OK) return cli_fail("keys show", "%s", err);
+    json_t *j = key_json(o->validator ? "validator" : "node", &kp);
+    keys_node_id(id, kp.pub);
+    crypto_wipe(&kp, sizeof kp);
+    if (j && o->node) json_object_set_new(j, "node_id", json_string(id));
+    if (!j) return cli_fail("keys show", "out of memory");
+    if (o->json) return cli_print_json(j);
+    printf("address: %s\npub_key: %s\n", json_string_value(json_object_get(j, "address")),
+           json_string_value(json_object_get(j, "pub_key")));
+    if (o->node) printf("node_id: %s\n", json_string_value(json_object_get(j, "node_id")));
+    json_decref(j);
+    return CLI_EXIT_OK;
+}
+
 static int keys_show(keys_opts *o)
 {
+    if (o->validator || o->node) return keys_show_home_key(o);
     keypair_t kp;
     char err[KEYS_ERR_MAX];
     if (keys_account_load(o->home, o->name, &kp, err) != CAIRN_OK)
@@ -148,9 +183,10 @@ static int keys_list(keys_opts *o)
 
 int cli_keys(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    if (argc < 2) return cli_usage_error("keys", "missing the subcommand: new, show or list");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage_text, stdout);
+        return CLI_EXIT_OK;
     }
     keys_opts o;
     memset(&o, 0, sizeof o);

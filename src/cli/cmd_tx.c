@@ -374,9 +374,10 @@ out:
 
 int cli_tx(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    if (argc < 2) return cli_usage_error("tx", "missing the subcommand: transfer, put, delete or decode");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage_text, stdout);
+        return CLI_EXIT_OK;
     }
     static const struct {
         const char *name, *cmd;

@@ -307,6 +307,7 @@ typedef struct {
     const char *name;
     int line;          /* line the reader handed out last */
     int err_line;      /* line of the first handler error, 0 if none */
+    bool line_indented; /* the current line starts with whitespace (continuation) */
     char *errbuf;      /* CONFIG_ERR_MAX */
     bool seen[N_OPTIONS];
     const char *text;  /* reader input */
@@ -412,6 +413,9 @@ static int handler(void *user, const char *section, const char *name, const char
     for (size_t i = 0; i < N_OPTIONS; i++) {
         if (strcmp(options[i].section, section) || strcmp(options[i].name, name)) continue;
         /* persistent_peers may continue on indented lines (inih reports each line). */
+        if (c->seen[i] && options[i].kind != K_PEERS && c->line_indented)
+            return fail(c, "indented line continues '%s'; only persistent_peers may "
+                           "continue on further lines", name);
         if (c->seen[i] && options[i].kind != K_PEERS)
             return fail(c, "key '%s' in section [%s] is set twice", name, section);
         c->seen[i] = true;
@@ -453,6 +457,7 @@ static char *reader(char *str, int num, void *stream)
     }
     str[i] = 0;
     c->line++;
+    c->line_indented = str[0] == ' ' || str[0] == '\t';
     check_section_line(c, str);
     return str;
 }

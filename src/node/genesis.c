@@ -175,6 +175,12 @@ cairn_err genesis_validator_add(genesis_t *g, const uint8_t pub[static PUBKEY_BY
                  "printable characters", (long long)GENESIS_TOTAL_POWER_MAX, GENESIS_NAME_MAX);
         return CAIRN_EINVALID_ARG;
     }
+    json_t *utf8 = json_string(name ? name : ""); /* NULL unless valid UTF-8 */
+    if (!utf8) {
+        snprintf(errbuf, GENESIS_ERR_MAX, "validator name is not valid UTF-8");
+        return CAIRN_EINVALID_ARG;
+    }
+    json_decref(utf8);
     genesis_validator_t *v = &g->validators[g->n_validators];
     memset(v, 0, sizeof *v);
     memcpy(v->pub, pub, PUBKEY_BYTES);

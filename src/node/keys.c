@@ -359,6 +359,13 @@ static cairn_err load_key_file(const char *path, const char *const *allowed, key
     return rc;
 }
 
+void keys_node_id(char out[static KEYS_NODE_ID_LEN + 1], const uint8_t pub[static PUBKEY_BYTES])
+{
+    uint8_t addr[ADDR_BYTES];
+    key_address(addr, pub);
+    hex_encode_lower(out, addr, ADDR_BYTES);
+}
+
 cairn_err keys_node_key_save(const char *path, const keypair_t *kp, char *errbuf)
 {
     json_t *o = json_object();

@@ -38,7 +38,12 @@
 #define KEYS_PUB_TYPE "tendermint/PubKeyEd25519"
 #define KEYS_PRIV_TYPE "tendermint/PrivKeyEd25519"
 
-/* Node key (identity on the p2p network). Node id = lower-case hex address. */
+/* Node key (identity on the p2p network). */
+#define KEYS_NODE_ID_LEN (2 * ADDR_BYTES) /* characters, without the NUL */
+/* Node id: lower-case hex of the address of the node's public key, as peers
+ * write it in persistent_peers (id@host:port). */
+void keys_node_id(char out[static KEYS_NODE_ID_LEN + 1], const uint8_t pub[static PUBKEY_BYTES]);
+
 cairn_err keys_node_key_save(const char *path, const keypair_t *kp, char *errbuf) CAIRN_MUST_CHECK;
 cairn_err keys_node_key_load(const char *path, keypair_t *kp, char *errbuf) CAIRN_MUST_CHECK;
 

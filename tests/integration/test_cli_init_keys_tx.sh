@@ -65,9 +65,21 @@ cp -r "$H" "$T/forced"
 "$CAIRN" init --home "$T/forced" --chain-id cli-test-2 --force --json >"$T/forced.json"
 check "init --force replaces keys and genesis" \
   test "$(json 'd["validator"]["address"] != "'"$VAL"'" and d["chain_id"] == "cli-test-2"' <"$T/forced.json")" = True
+check "init --force kept the old validator key as a 0600 backup" bash -c \
+  "cmp -s '$H/config/priv_validator_key.json' $T/forced/config/priv_validator_key.json.bak.* &&
+   [ \"\$(stat -c %a $T/forced/config/priv_validator_key.json.bak.*)\" = 600 ]"
 touch "$T/forced/data/blocks"
 expect_fail "init --force refuses a non-empty data/" 1 "data is not empty" \
   "$CAIRN" init --home "$T/forced" --chain-id cli-test-2 --force
+
+"$CAIRN" init --home "$T/funded" --chain-id funded --power 33 \
+  --account 0123456789abcdef0123456789abcdef01234567=1000 --account AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=5 >/dev/null
+check "init --account and --power go into the genesis" \
+  test "$(json '(d["validators"][0]["power"], [(a["address"], a["balance"]) for a in d["app_state"]["accounts"]])' <"$T/funded/config/genesis.json")" \
+       = "('33', [('0123456789ABCDEF0123456789ABCDEF01234567', '1000'), ('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '5')])"
+expect_fail "init refuses a duplicate --account" 1 "appears more than once" \
+  "$CAIRN" init --home "$T/dup" --chain-id x --account AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=1 --account aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=2
+check "...and leaves no home behind" test ! -e "$T/dup/config/genesis.json"
 
 # ---- keys
 "$CAIRN" keys new alice --home "$H" >/dev/null
@@ -87,6 +99,10 @@ check "keys list --json lists both, sorted" \
   test "$("$CAIRN" keys list --home "$H" --json | json '[k["name"] for k in d]')" = "['alice', 'bob']"
 check "keys list (human) shows addresses" bash -c "'$CAIRN' keys list --home '$H' | grep -q '$BOB'"
 check "keys show (human) shows the address" bash -c "'$CAIRN' keys show alice --home '$H' | grep -q 'address: $ALICE'"
+check "keys show --validator matches init's validator" \
+  test "$("$CAIRN" keys show --validator --home "$H" --json | json 'd["address"]')" = "$VAL"
+check "keys show --node gives init's node id" \
+  test "$("$CAIRN" keys show --node --home "$H" --json | json 'd["node_id"]')" = "$(json 'd["node_id"]' <"$T/init.json")"
 expect_fail "keys new refuses a taken name" 1 "already exists" "$CAIRN" keys new alice --home "$H"
 expect_fail "keys show of a missing key" 1 "no key named 'carol'" "$CAIRN" keys show carol --home "$H"
 expect_fail "keys new rejects a bad name" 2 "invalid key name" "$CAIRN" keys new ../x --home "$H"
@@ -155,6 +171,8 @@ expect_fail "amount must be a whole number" 2 "--amount '-5' is not a whole numb
   "$CAIRN" tx transfer --from alice --to "$BOB" --amount -5 --nonce 0 --chain-id cli-test --home "$H"
 expect_fail "put needs --value" 2 "--value V is required" \
   "$CAIRN" tx put --from alice --key k --nonce 0 --chain-id cli-test --home "$H"
+expect_fail "keys without a subcommand" 2 "missing the subcommand" "$CAIRN" keys
+expect_fail "tx without a subcommand" 2 "missing the subcommand" "$CAIRN" tx
 expect_fail "unknown tx subcommand" 2 "unknown subcommand 'send'" "$CAIRN" tx send
 expect_fail "option without its value" 2 "option '--amount' needs a value" \
   "$CAIRN" tx transfer --from alice --to "$BOB" --amount

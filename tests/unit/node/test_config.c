@@ -224,6 +224,13 @@ static void test_key_set_twice_is_an_error(void **state)
                  "config.ini:3: key 'moniker' in section [node] is set twice");
 }
 
+static void test_continuation_of_other_keys_is_explained(void **state)
+{
+    (void)state;
+    expect_error("[node]\nmoniker = a\n  b\n",
+                 "config.ini:3: indented line continues 'moniker'; only persistent_peers");
+}
+
 static void test_syntax_error_names_line(void **state)
 {
     (void)state;
@@ -294,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_bad_peer_is_named),
         cmocka_unit_test(test_peers_continue_on_indented_lines),
         cmocka_unit_test(test_key_set_twice_is_an_error),
+        cmocka_unit_test(test_continuation_of_other_keys_is_explained),
         cmocka_unit_test(test_syntax_error_names_line),
         cmocka_unit_test(test_first_error_wins),
         cmocka_unit_test(test_long_line_is_refused_with_hint),

@@ -215,6 +215,20 @@ static void test_empty_keyring_lists_nothing(void **state)
     assert_int_equal(n, 0);
 }
 
+static void test_node_id_is_lower_hex_of_the_address(void **state)
+{
+    (void)state;
+    keypair_t kp;
+    seeded(&kp, 5);
+    uint8_t addr[ADDR_BYTES];
+    char id[KEYS_NODE_ID_LEN + 1], want[2 * ADDR_BYTES + 1];
+    key_address(addr, kp.pub);
+    hex_encode_lower(want, addr, ADDR_BYTES);
+    keys_node_id(id, kp.pub);
+    assert_string_equal(id, want);
+    assert_int_equal(strlen(id), 40);
+}
+
 int main(void)
 {
     if (crypto_init() != CAIRN_OK) return 1;
@@ -229,6 +243,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_accounts_new_load_and_list_sorted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_name_taken_or_invalid_or_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_keyring_lists_nothing, setup, teardown),
+        cmocka_unit_test(test_node_id_is_lower_hex_of_the_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
