@@ -31,6 +31,9 @@ int cli_version(int argc, char **argv);
 int cli_init(int argc, char **argv);
 int cli_keys(int argc, char **argv);
 int cli_tx(int argc, char **argv);
+int cli_start(int argc, char **argv);
+int cli_testnet(int argc, char **argv);
+int cli_devnet(int argc, char **argv);
 
 /* ---- helpers (cli_util.c) */
 
