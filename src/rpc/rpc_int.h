@@ -149,6 +149,7 @@ struct rpc {
     char listen_host[64];
     int listen_port;
     struct lws_context *lws;
+    struct rpc_reaper *reaper; /* outlives rpc: finishes the lws teardown */
     struct lws_vhost *vhost;
     int bound_port;
     bool freeing;
