@@ -324,4 +324,25 @@ typedef struct {
  * for the last height and validators for older ones (BAD_EVIDENCE). */
 cairn_err block_validate(const block_t *b, const chain_state_t *st) CAIRN_MUST_CHECK;
 
+/* The state before height 1: no last block, last time = genesis time (block 1
+ * may carry it), validators = vs (as valset_init made it: round 0 of height
+ * 1), no last validators (count 0), next validators hash = hash(vs), the
+ * application's initial app hash, last results hash = SHA-256(""). */
+cairn_err chain_state_genesis(chain_state_t *st, const chain_id_t *cid, int64_t genesis_time_ns,
+                              const valset_t *vs,
+                              const uint8_t app_hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
+/* After committing block header h (validated against *st): last height, block
+ * id and time from h; last validators = validators; validators incremented once
+ * (CometBFT's NextValidators.CopyIncrementProposerPriority(1)); app and
+ * results hashes from executing h's block. Validator-set changes are not
+ * supported yet: UNSUPPORTED when next_validators_hash is not the current
+ * set's hash. *st is changed only on success. */
+cairn_err chain_state_advance(chain_state_t *st, const header_t *h,
+                              const uint8_t app_hash[static HASH_BYTES],
+                              const uint8_t results_hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
+/* For the store (docs/formats.md "Chain state"). Strict: last_height 0 exactly
+ * when last_block_id is zero and there are no last validators (BAD_ENCODING). */
+cairn_err chain_state_encode(const chain_state_t *st, buf_t *out) CAIRN_MUST_CHECK;
+cairn_err chain_state_decode(chain_state_t *st, const uint8_t *p, size_t n) CAIRN_MUST_CHECK;
+
 #endif
