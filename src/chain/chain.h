@@ -118,7 +118,8 @@ typedef struct {
  * VALIDATORS_MAX -> TOO_LARGE, total > VALSET_TOTAL_POWER_MAX -> OVERFLOW,
  * the same key twice -> DUPLICATE. vs is written only on success. */
 cairn_err valset_init(valset_t *vs, const validator_t *vals, uint32_t count) CAIRN_MUST_CHECK;
-/* Merkle root of the encoded (pubkey, power) entries in order. */
+/* RFC 6962 root whose leaves are pubkey[32] | power i64 (40 bytes), in set
+ * order; priorities are not hashed. */
 cairn_err valset_hash(const valset_t *vs, uint8_t out[static HASH_BYTES]) CAIRN_MUST_CHECK;
 int valset_index_of(const valset_t *vs, const uint8_t addr[static ADDR_BYTES]); /* -1 */
 /* CometBFT's IncrementProposerPriority(times): rescale to a window of
@@ -129,9 +130,11 @@ int valset_index_of(const valset_t *vs, const uint8_t addr[static ADDR_BYTES]); 
 void valset_increment_priority(valset_t *vs, uint32_t times);
 /* The proposer chosen by the last increment; borrows from vs. */
 const validator_t *valset_proposer(const valset_t *vs);
-/* > 2/3 of total power, exact integer arithmetic. */
+/* > 2/3 of total power: 3 * power > 2 * total, exact (128-bit) arithmetic, so
+ * exactly 2/3 is not a quorum. Any int64 power is safe to pass. */
 bool valset_has_quorum(const valset_t *vs, int64_t power);
-/* >= 1/3 + 1 (f+1): at least one honest validator. */
+/* > 1/3 of total power (3 * power > total, i.e. >= total/3 + 1 in integer
+ * division; f+1): at least one honest validator. */
 bool valset_has_one_third(const valset_t *vs, int64_t power);
 /* Encodes everything, priorities and proposer included (for storage). */
 cairn_err valset_encode(const valset_t *vs, buf_t *out) CAIRN_MUST_CHECK;
