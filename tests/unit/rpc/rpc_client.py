@@ -350,6 +350,11 @@ def ws_subscribe():
     ws.send_text("{not json")
     r = ws.recv()
     check(err_code(r) == -32700, f"ws parse error {r}")
+    ws.send(req("echo", {"value": "y" * (70 * 1024)}, id_=6))  # over the 64 KiB limit
+    r = ws.recv()
+    check(err_code(r) == -32600 and "exceeds" in r["error"]["data"], f"ws oversize {r}")
+    r = ws.call("echo", {"value": "after"}, id_=7)
+    check(r["result"] == {"value": "after"}, f"ws after oversize {r}")
     ws.close()
 
 
