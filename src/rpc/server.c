@@ -37,7 +37,7 @@ static conn_ext_t *ext(rpc_conn_t *c) { return (conn_ext_t *)c; }
 
 static void update_conn_gauge(rpc_t *rpc)
 {
-    METRIC_UPDATE(metrics_gauge_set(rpc->m_conns, NULL, rpc->n_conns_open));
+    METRIC_UPDATE(metrics_gauge_set(rpc->m_conns, NULL, rpc->n_sockets));
 }
 
 static rpc_conn_t *conn_new(rpc_t *rpc, struct lws *wsi, pss_t *pss)
@@ -53,8 +53,7 @@ static rpc_conn_t *conn_new(rpc_t *rpc, struct lws *wsi, pss_t *pss)
     c->next = rpc->conns;
     if (rpc->conns) rpc->conns->prev = c;
     rpc->conns = c;
-    rpc->n_conns_open++;
-    update_conn_gauge(rpc);
+    rpc->n_conns++;
     return c;
 }
 
@@ -78,8 +77,7 @@ static void conn_destroy(rpc_conn_t *c)
     if (c->prev) c->prev->next = c->next;
     else rpc->conns = c->next;
     if (c->next) c->next->prev = c->prev;
-    rpc->n_conns_open--;
-    update_conn_gauge(rpc);
+    rpc->n_conns--;
     ext(c)->pss->conn = NULL;
     buf_deinit(&ext(c)->body);
     free(c->out);
@@ -375,23 +373,45 @@ static void ws_receive(struct lws *wsi, rpc_conn_t *c, const void *in, size_t le
 
 /* ---------------------------------------------------------------- callback */
 
+struct rpc_reaper;
+static rpc_t *reaper_rpc(const struct rpc_reaper *r);
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
     pss_t *pss = user;
     rpc_conn_t *c = pss ? pss->conn : NULL;
     struct lws_context *ctx = lws_get_context(wsi);
-    rpc_t *rpc = ctx ? lws_context_user(ctx) : NULL;
+    /* the context's user is the reaper, which outlives rpc_t: after rpc_free()
+     * started, reaper->rpc is NULL and late callbacks touch nothing of ours */
+    struct rpc_reaper *reaper = ctx ? lws_context_user(ctx) : NULL;
+    rpc_t *rpc = reaper_rpc(reaper);
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        if (!rpc || rpc->freeing) return 1;
-        if (rpc->n_conns_open >= rpc->cfg.connections_max) {
+        if (!rpc) return 1;
+        if (rpc->n_sockets >= rpc->cfg.connections_max) {
             METRIC_UPDATE(metrics_counter_add(rpc->m_rejected, NULL, 1));
             return 1;
         }
         return 0;
+    case LWS_CALLBACK_WSI_CREATE:
+        /* lws sends this for each accepted socket, before it sends a byte, so
+         * idle sockets count too. The listener and lws's internal wsis are
+         * created before rpc is attached and destroyed after it is detached,
+         * so only accepted sockets are counted here (checked by the tests). */
+        if (rpc) {
+            rpc->n_sockets++;
+            update_conn_gauge(rpc);
+        }
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (rpc && rpc->n_sockets > 0) {
+            rpc->n_sockets--;
+            update_conn_gauge(rpc);
+        }
+        return 0;
     case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
-        if (!pss || c || !rpc || rpc->freeing) return 0;
+        if (!pss || c || !rpc) return 0;
         if (!(pss->conn = conn_new(rpc, wsi, pss))) return -1;
         return 0;
     case LWS_CALLBACK_HTTP:
@@ -465,6 +485,7 @@ static void lws_log_cb(int level, const char *line)
 
 typedef struct rpc_reaper {
     uv_idle_t idle;
+    rpc_t *rpc;             /* NULL once rpc_free() started */
     struct lws_context *cx; /* lws's pcontext: NULL once lws freed it */
     size_t n_handles;
     uv_handle_t *handles[REAPER_HANDLES_MAX]; /* lws's own handles */
@@ -501,6 +522,8 @@ static void scan_cb(uv_handle_t *h, void *arg)
 
 static void reaper_free_cb(uv_handle_t *h) { free(h->data); }
 
+static rpc_t *reaper_rpc(const reaper_t *r) { return r && r->rpc && !r->rpc->freeing ? r->rpc : NULL; }
+
 static void reaper_idle_cb(uv_idle_t *idle)
 {
     reaper_t *r = idle->data;
@@ -524,6 +547,7 @@ static void lws_teardown(rpc_t *rpc)
     rpc->reaper = NULL;
     rpc->lws = NULL;
     if (!r) return;
+    r->rpc = NULL;
     if (r->cx) lws_context_destroy(r->cx);
     uv_idle_init(rpc->loop, &r->idle);
     r->idle.data = r;
@@ -570,7 +594,8 @@ cairn_err rpc_server_start(rpc_t *rpc)
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
                    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.foreign_loops = loops;
-    info.user = rpc;
+    r->rpc = rpc;
+    info.user = r;
     info.pcontext = &r->cx;
     r->cx = rpc->lws = lws_create_context(&info);
     if (!rpc->lws) {

@@ -425,11 +425,13 @@ def ws_wrong_path():
 
 def conn_limit():
     socks = []
-    for _ in range(4):  # the test server allows 4 connections
+    for _ in range(2):  # the test server allows 4 connections: 2 busy, 2 idle
         s = socket.create_connection((HOST, PORT), timeout=5)
         s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         check(b"200" in s.recv(4096).split(b"\r\n")[0], "first connections served")
         socks.append(s)
+    socks += [socket.create_connection((HOST, PORT), timeout=5) for _ in range(2)]
+    time.sleep(0.2)  # idle sockets that never sent a byte count too
     extra = socket.create_connection((HOST, PORT), timeout=5)
     try:
         extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
