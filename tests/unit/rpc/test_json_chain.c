@@ -219,6 +219,34 @@ static void tx_result_has_cometbft_fields_and_null_data(void **state)
     json_decref(j);
 }
 
+static void tx_proof_has_the_shape_cosmjs_decodes(void **state)
+{
+    (void)state;
+    merkle_proof p;
+    memset(&p, 0, sizeof p);
+    p.index = 1;
+    p.total = 3;
+    p.n_aunts = 2;
+    memset(p.aunts[0], 0xAA, HASH_BYTES);
+    memset(p.aunts[1], 0xBB, HASH_BYTES);
+    uint8_t root[HASH_BYTES], leaf[HASH_BYTES];
+    memset(root, 0x0C, sizeof root);
+    memset(leaf, 0x0D, sizeof leaf);
+    json_t *j = json_chain_tx_proof(root, (const uint8_t *)"tx", 2, leaf, &p);
+    assert_non_null(j);
+    assert_string_equal(sget(j, "root_hash"),
+                        "0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C0C");
+    assert_string_equal(sget(j, "data"), "dHg=");
+    assert_string_equal(sget(j, "proof.total"), "3");
+    assert_string_equal(sget(j, "proof.index"), "1");
+    assert_string_equal(sget(j, "proof.leaf_hash"), "DQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0=");
+    const json_t *aunts = json_object_get(json_object_get(j, "proof"), "aunts");
+    assert_int_equal(json_array_size(aunts), 2);
+    assert_string_equal(json_string_value(json_array_get(aunts, 1)),
+                        "u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7s=");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +258,7 @@ int main(void)
         cmocka_unit_test(commit_signatures_carry_flag_numbers_and_absent_slots),
         cmocka_unit_test(validators_render_amino_pub_keys_and_string_powers),
         cmocka_unit_test(tx_result_has_cometbft_fields_and_null_data),
+        cmocka_unit_test(tx_proof_has_the_shape_cosmjs_decodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
