@@ -151,16 +151,47 @@ static cairn_err seg_create(wal_t *w, uint64_t base, int *fd_out, wal_seg_header
     return CAIRN_OK;
 }
 
-static cairn_err read_at_fd(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
+/* Read-ahead for scans: small reads (record headers, small payloads) are served
+ * from one window of READ_AHEAD_BYTES; larger ones go straight to pread. */
+#define READ_AHEAD_BYTES (256 * 1024)
+
+typedef struct {
+    int fd;
+    uint8_t *win; /* NULL: no read-ahead (allocation failed), plain pread */
+    uint64_t win_off;
+    size_t win_len;
+} reader;
+
+static void reader_init(reader *r, int fd)
 {
-    return wal_file_pread_all(*(int *)ctx, buf, n, off, got);
+    r->fd = fd;
+    r->win = malloc(READ_AHEAD_BYTES);
+    r->win_off = 0;
+    r->win_len = 0;
 }
 
-static void scan_args(const wal_t *w, wal_scan_args *a, uint64_t size, uint64_t start,
-                      uint64_t height_before)
+static void reader_deinit(reader *r) { free(r->win); }
+
+static cairn_err read_at_fd(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
 {
+    reader *r = ctx;
+    if (!r->win || n > READ_AHEAD_BYTES / 2) return wal_file_pread_all(r->fd, buf, n, off, got);
+    if (off < r->win_off || off + n > r->win_off + r->win_len) {
+        CAIRN_TRY(wal_file_pread_all(r->fd, r->win, READ_AHEAD_BYTES, off, &r->win_len));
+        r->win_off = off;
+    }
+    size_t have = off - r->win_off < r->win_len ? r->win_len - (size_t)(off - r->win_off) : 0;
+    *got = have < n ? have : n;
+    if (*got) memcpy(buf, r->win + (off - r->win_off), *got);
+    return CAIRN_OK;
+}
+
+static void scan_args(const wal_t *w, reader *rd, wal_scan_args *a, uint64_t size,
+                      uint64_t start, uint64_t height_before)
+{
+    reader_init(rd, w->fd);
     a->read_at = read_at_fd;
-    a->read_ctx = (void *)&w->fd;
+    a->read_ctx = rd;
     a->size = size;
     a->record_bytes_max = w->o.record_bytes_max;
     a->start = start;
@@ -205,9 +236,12 @@ static cairn_err last_open(wal_t *w)
         return CAIRN_EWAL_DAMAGED;
     }
     wal_scan_args a;
-    scan_args(w, &a, (uint64_t)st.st_size, WAL_SEG_HEADER_BYTES, base);
+    reader rd;
+    scan_args(w, &rd, &a, (uint64_t)st.st_size, WAL_SEG_HEADER_BYTES, base);
     wal_scan_result res;
-    CAIRN_TRY(wal_scan(&a, &w->hdr, &res, NULL, NULL));
+    rc = wal_scan(&a, &w->hdr, &res, NULL, NULL);
+    reader_deinit(&rd);
+    if (rc != CAIRN_OK) return rc;
     if (res.end == WAL_SCAN_DAMAGED) {
         log_error("wal: %s is damaged at offset %" PRIu64 " (%s) with valid records after "
                   "it; refusing to open it. Move it aside to start without it",
@@ -386,11 +420,14 @@ static cairn_err replay_one(void *ctx, uint64_t off, uint8_t type, const uint8_t
 cairn_err wal_replay(wal_t *w, void *ctx, wal_record_cb cb)
 {
     wal_scan_args a;
-    scan_args(w, &a, w->tail, w->marker_end, w->last_height);
+    reader rd;
+    scan_args(w, &rd, &a, w->tail, w->marker_end, w->last_height);
     a.resync_bytes_max = 0; /* any bad record here is damage: no tail to find */
     replay_ctx r = {ctx, cb};
     wal_scan_result res;
-    CAIRN_TRY(wal_scan(&a, &w->hdr, &res, &r, replay_one));
+    cairn_err rc = wal_scan(&a, &w->hdr, &res, &r, replay_one);
+    reader_deinit(&rd);
+    if (rc != CAIRN_OK) return rc;
     if (res.end != WAL_SCAN_CLEAN) {
         log_error("wal: record at offset %" PRIu64 " changed on disk since open (%s)",
                   res.bad_offset, res.why);
