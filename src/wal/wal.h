@@ -85,7 +85,10 @@ typedef cairn_err (*wal_record_cb)(void *ctx, uint8_t type, const uint8_t *p, si
 
 /* Calls cb, in order, for every record after the last end-of-height marker (the
  * height in progress). Re-checks each record's checksum as it reads it back:
- * CAIRN_EWAL_DAMAGED if the disk changed under us. */
+ * CAIRN_EWAL_DAMAGED if the disk changed under us.
+ * The caller compares wal_last_height() with its own last committed height: a
+ * crash between saving block H and wal_end_height(H) replays records of H, which
+ * consensus must recognise (their height is done) and skip. */
 cairn_err wal_replay(wal_t *w, void *ctx, wal_record_cb cb) CAIRN_MUST_CHECK;
 
 /* Deletes segments that hold only heights below `height` (never the last
