@@ -461,3 +461,58 @@ cairn_err wal_truncate_before(wal_t *w, uint64_t height, uint32_t *removed)
     if (removed) *removed = k;
     return rc;
 }
+
+/* Checks older segment i (not the last): see wal_check. */
+static cairn_err seg_check(const wal_t *w, uint32_t i)
+{
+    char path[PATH_BYTES_MAX];
+    CAIRN_TRY(seg_path(w, w->bases[i], path, sizeof path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        log_error("wal: open %s: %s", path, strerror(errno));
+        return CAIRN_EIO;
+    }
+    struct stat st;
+    uint8_t raw[WAL_SEG_HEADER_BYTES];
+    size_t got = 0;
+    wal_seg_header h;
+    reader rd;
+    wal_scan_args a;
+    wal_scan_result res;
+    const char *why = NULL;
+    cairn_err rc = fstat(fd, &st) == 0 ? CAIRN_OK : CAIRN_EIO;
+    if (rc == CAIRN_OK) rc = wal_file_pread_all(fd, raw, sizeof raw, 0, &got);
+    if (rc != CAIRN_OK) goto out;
+    if (wal_seg_header_decode(&h, raw, got) != CAIRN_OK || h.base_height != w->bases[i]) {
+        why = "bad segment header";
+        goto out;
+    }
+    reader_init(&rd, fd);
+    a = (wal_scan_args){.read_at = read_at_fd, .read_ctx = &rd, .size = (uint64_t)st.st_size,
+                        .record_bytes_max = w->o.record_bytes_max,
+                        .start = WAL_SEG_HEADER_BYTES, .resync_bytes_max = 0,
+                        .height_before = h.base_height};
+    rc = wal_scan(&a, &h, &res, NULL, NULL);
+    reader_deinit(&rd);
+    if (rc != CAIRN_OK) goto out;
+    if (res.end != WAL_SCAN_CLEAN) why = res.why;
+    else if (res.last_height != w->bases[i + 1] || res.last_marker_end != res.valid_end)
+        why = "does not end with the marker of the next segment's base height";
+out:
+    close(fd);
+    if (rc == CAIRN_OK && why) {
+        log_error("wal: older segment %s is damaged: %s", path, why);
+        rc = CAIRN_EWAL_DAMAGED;
+    }
+    return rc;
+}
+
+cairn_err wal_check(wal_t *w)
+{
+    cairn_err first = CAIRN_OK;
+    for (uint32_t i = 0; i + 1 < w->n_segs; i++) { /* bounded by SEGMENTS_MAX */
+        cairn_err rc = seg_check(w, i);
+        if (rc != CAIRN_OK && first == CAIRN_OK) first = rc;
+    }
+    return first;
+}

@@ -94,6 +94,12 @@ cairn_err wal_replay(wal_t *w, void *ctx, wal_record_cb cb) CAIRN_MUST_CHECK;
 /* Deletes segments that hold only heights below `height` (never the last
  * segment). *removed (may be NULL) gets how many were deleted. */
 cairn_err wal_truncate_before(wal_t *w, uint64_t height, uint32_t *removed) CAIRN_MUST_CHECK;
+/* Scrub: reads every older segment (the last one was checked by wal_open) and
+ * checks its header, every record, and that it ends with the end-of-height marker
+ * for the next segment's base height. CAIRN_EWAL_DAMAGED (logged with the file
+ * and offset) or an I/O error. Older segments are not needed for replay, so damage
+ * there does not stop the node; this is for `cairn scrub` and operators. */
+cairn_err wal_check(wal_t *w) CAIRN_MUST_CHECK;
 /* Number of segment files. */
 uint32_t wal_segment_count(const wal_t *w);
 

@@ -464,6 +464,43 @@ static void segments_rotate_at_height_boundaries_and_truncate(void **state)
     wal_close(w);
 }
 
+static void scrub_finds_damage_in_an_older_segment(void **state)
+{
+    fixture *f = *state;
+    wal_options o;
+    wal_options_default(&o);
+    o.segment_bytes_max = 300;
+    wal_t *w = NULL;
+    assert_int_equal(wal_open(f->wal, &o, &w), CAIRN_OK);
+    for (uint64_t h = 1; h <= 3; h++) {
+        append_seq(w, 0, 4);
+        assert_int_equal(wal_end_height(w, h), CAIRN_OK);
+    }
+    append_seq(w, 0, 2);
+    assert_int_equal(wal_segment_count(w), 4);
+    assert_int_equal(wal_check(w), CAIRN_OK);
+    wal_close(w);
+
+    char p[160];
+    snprintf(p, sizeof p, "%s/00000000000000000001.wal", f->wal);
+    size_t n;
+    uint8_t *seg = file_slurp(p, &n);
+    seg[WAL_SEG_HEADER_BYTES + 30] ^= 0x01; /* inside the second record */
+    file_put(p, seg, n);
+    log_level_set(LOG_OFF);
+    assert_int_equal(wal_open(f->wal, &o, &w), CAIRN_OK); /* replay does not need it */
+    replay_expect(w, 0, 2);
+    assert_int_equal(wal_check(w), CAIRN_EWAL_DAMAGED);
+    seg[WAL_SEG_HEADER_BYTES + 30] ^= 0x01;
+    file_put(p, seg, n - 17); /* drop its end-of-height marker */
+    assert_int_equal(wal_check(w), CAIRN_EWAL_DAMAGED);
+    file_put(p, seg, n);
+    assert_int_equal(wal_check(w), CAIRN_OK);
+    log_level_set(LOG_INFO);
+    wal_close(w);
+    free(seg);
+}
+
 static void leftover_temp_segment_is_removed(void **state)
 {
     fixture *f = *state;
@@ -498,6 +535,7 @@ int main(void)
         T(replay_notices_a_record_changed_after_open),
         T(a_failing_replay_callback_stops_the_replay),
         T(segments_rotate_at_height_boundaries_and_truncate),
+        T(scrub_finds_damage_in_an_older_segment),
         T(leftover_temp_segment_is_removed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
