@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@ struct wal {
     char dir[PATH_BYTES_MAX];
     wal_options o;
     int fd;                /* the last segment, read-write */
+    int lock_fd;           /* the directory, flock'ed exclusively */
     wal_seg_header hdr;    /* of the last segment */
     uint64_t tail;         /* end of the last valid record */
     uint64_t marker_end;   /* replay starts here */
@@ -269,6 +271,22 @@ static cairn_err dir_ensure(const char *dir, bool *created)
     return CAIRN_EIO;
 }
 
+/* One writer per WAL: an exclusive flock on the directory itself. */
+static cairn_err dir_lock(wal_t *w)
+{
+    w->lock_fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (w->lock_fd < 0) {
+        log_error("wal: open directory %s: %s", w->dir, strerror(errno));
+        return CAIRN_EIO;
+    }
+    if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        log_error("wal: %s is in use by another writer (%s)", w->dir, strerror(e));
+        return e == EWOULDBLOCK ? CAIRN_EBUSY : CAIRN_EIO;
+    }
+    return CAIRN_OK;
+}
+
 static cairn_err options_check(const wal_options *o)
 {
     if (o->record_bytes_max == 0 || o->record_bytes_max > WAL_RECORD_BYTES_MAX ||
@@ -282,7 +300,7 @@ cairn_err wal_open(const char *dir, const wal_options *opts, wal_t **out)
     if (strlen(dir) + 64 >= PATH_BYTES_MAX) return CAIRN_ELIMIT;
     wal_t *w = calloc(1, sizeof *w);
     if (!w) return CAIRN_ENOMEM;
-    w->fd = -1;
+    w->fd = w->lock_fd = -1;
     snprintf(w->dir, sizeof w->dir, "%s", dir);
     if (opts) w->o = *opts;
     else wal_options_default(&w->o);
@@ -290,6 +308,7 @@ cairn_err wal_open(const char *dir, const wal_options *opts, wal_t **out)
     bool created = false;
     cairn_err rc = options_check(&w->o);
     if (rc == CAIRN_OK) rc = dir_ensure(dir, &created);
+    if (rc == CAIRN_OK) rc = dir_lock(w);
     if (rc == CAIRN_OK) rc = segs_list(w);
     if (rc != CAIRN_OK) goto out;
     if (w->n_segs == 0) {
@@ -314,6 +333,7 @@ void wal_close(wal_t *w)
 {
     if (!w) return;
     if (w->fd >= 0) close(w->fd);
+    if (w->lock_fd >= 0) close(w->lock_fd); /* releases the flock */
     buf_deinit(&w->scratch);
     free(w->bases);
     free(w);

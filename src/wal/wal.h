@@ -23,6 +23,8 @@
  *  5. Memory is bounded: one record buffer (<= WAL_RECORD_BYTES_MAX) at a time.
  *  6. A failed write or sync leaves the WAL refusing further writes (CAIRN_EIO):
  *     what is on disk is then unknown, and it is re-checked on the next open.
+ *  7. One writer: wal_open takes an exclusive flock on the directory
+ *     (CAIRN_EBUSY if another wal_t, in any process, holds it).
  *
  * Threads: a wal_t has one owner thread.
  */
@@ -58,8 +60,8 @@ void wal_options_default(wal_options *o);
 /* Opens the WAL in directory `dir`, creating the directory and a first segment
  * (base height 0) if the directory does not exist or holds no segment. Scans the
  * last segment and cuts a torn tail (invariant 2). Errors: CAIRN_EWAL_DAMAGED,
- * CAIRN_EIO, CAIRN_ENOMEM, CAIRN_EINVALID_ARG (bad options). opts may be NULL.
- * *out: wal_close(). */
+ * CAIRN_EBUSY (invariant 7), CAIRN_EIO, CAIRN_ENOMEM, CAIRN_EINVALID_ARG (bad
+ * options). opts may be NULL (defaults). *out: wal_close(). */
 cairn_err wal_open(const char *dir, const wal_options *opts, wal_t **out) CAIRN_MUST_CHECK;
 /* Closes without syncing (what was not synced may be lost). NULL is fine. */
 void wal_close(wal_t *w);

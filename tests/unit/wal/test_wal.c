@@ -501,6 +501,19 @@ static void scrub_finds_damage_in_an_older_segment(void **state)
     free(seg);
 }
 
+static void second_writer_is_refused_while_the_wal_is_open(void **state)
+{
+    fixture *f = *state;
+    wal_t *w = NULL, *v = NULL;
+    assert_int_equal(wal_open(f->wal, NULL, &w), CAIRN_OK);
+    log_level_set(LOG_OFF);
+    assert_int_equal(wal_open(f->wal, NULL, &v), CAIRN_EBUSY);
+    log_level_set(LOG_INFO);
+    wal_close(w);
+    assert_int_equal(wal_open(f->wal, NULL, &v), CAIRN_OK);
+    wal_close(v);
+}
+
 static void leftover_temp_segment_is_removed(void **state)
 {
     fixture *f = *state;
@@ -536,6 +549,7 @@ int main(void)
         T(a_failing_replay_callback_stops_the_replay),
         T(segments_rotate_at_height_boundaries_and_truncate),
         T(scrub_finds_damage_in_an_older_segment),
+        T(second_writer_is_refused_while_the_wal_is_open),
         T(leftover_temp_segment_is_removed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
