@@ -555,7 +555,9 @@ static long peer_feed_handshake(p2p_peer_t *peer, const uint8_t *p, size_t n)
     cairn_err rc = p2p_hs_feed(peer->hs, p, n, &used);
     if (rc != CAIRN_OK) {
         log_info("p2p: handshake with %s failed: %s", peer->remote, cairn_strerror(rc));
-        peer_penalize(peer, PENALTY_HANDSHAKE);
+        /* Another chain, version or id is a configuration matter, not garbage. */
+        if (rc != CAIRN_EBAD_CHAIN_ID && rc != CAIRN_EBAD_VERSION && rc != CAIRN_EBAD_PEER)
+            peer_penalize(peer, PENALTY_HANDSHAKE);
         peer_close(peer, rc);
         return -1;
     }
