@@ -12,7 +12,12 @@
  *      and send_queue_count_max writes; a peer whose queue would overflow is
  *      dropped (reason CAIRN_ELIMIT) - a slow peer never makes memory grow;
  *   3. at most inbound_max inbound and outbound_max outbound connections (counting
- *      those still in the handshake) and one connection per node id;
+ *      those still in the handshake) and one connection per node id: of two,
+ *      the newer wins, except when both came up within one handshake timeout
+ *      in opposite directions (a simultaneous dial), where both sides keep the
+ *      one dialled by the smaller node address;
+ *   6. a peer that sends nothing (not even the keep-alive) for idle_timeout_ms
+ *      is closed, so half-open connections do not linger;
  *   4. garbage lowers a peer's score (per node id once known, per IP before);
  *      a score at or below ban_score bans it for ban_ms;
  *   5. nonces are never reused: a connection whose counter runs out is closed.
@@ -35,6 +40,7 @@
 #define P2P_CH_MEMPOOL 0x30
 #define P2P_CH_BLOCKSYNC 0x40
 #define P2P_CH_REPAIR 0x50
+#define P2P_CH_PING 0x01 /* internal: keep-alive, never delivered */
 #define P2P_CHANNELS_MAX 8
 #define P2P_ID_HEX_LEN (2 * ADDR_BYTES)
 #define P2P_ADDR_TEXT_MAX 300 /* "id@host:port" */
@@ -49,6 +55,8 @@ typedef struct {
     size_t send_queue_bytes_max;   /* 16 MiB; at least one max frame */
     uint32_t send_queue_count_max; /* 4096 writes */
     uint32_t handshake_timeout_ms; /* 10 s, connecting included */
+    uint32_t ping_interval_ms;     /* 10 s: an empty frame when nothing was sent */
+    uint32_t idle_timeout_ms;      /* 60 s: nothing received -> closed (ETIMEOUT) */
     uint32_t dial_backoff_min_ms;  /* 500 ms */
     uint32_t dial_backoff_max_ms;  /* 60 s */
     int32_t ban_score;             /* -100 */

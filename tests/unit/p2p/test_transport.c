@@ -75,6 +75,8 @@ static void test_config(p2p_config *c)
 {
     p2p_config_default(c);
     c->handshake_timeout_ms = 300;
+    c->ping_interval_ms = 1000;
+    c->idle_timeout_ms = 3000;
     c->dial_backoff_min_ms = 20;
     c->dial_backoff_max_ms = 200;
     c->frame_payload_max = 64 << 10;
@@ -702,6 +704,68 @@ static void nodes_dialling_each_other_keep_one_connection(void **state)
     stop_and_wait(&b);
 }
 
+static void silent_peer_is_closed_while_pinged_peers_stay(void **state)
+{
+    (void)state;
+    node_t a, b;
+    p2p_config cfg;
+    test_config(&cfg);
+    cfg.ping_interval_ms = 40;
+    cfg.idle_timeout_ms = 200;
+    node_start_cfg(&a, 0x0a, CHAIN, &cfg);
+    node_start_cfg(&b, 0x0b, CHAIN, &cfg);
+    connect_pair(&a, &b);
+    keypair_t mute;
+    uint8_t seed[SEED_BYTES];
+    memset(seed, 0x3e, sizeof seed);
+    key_from_seed(&mute, seed);
+    raw_t r;
+    raw_connect(&r, p2p_listen_port(a.p2p), &mute, &a, true); /* reads, never writes */
+    assert_true(run_until(raw_is_eof, &r, 2000));
+    assert_int_equal(a.down, 1);
+    assert_int_equal(a.last_down, CAIRN_ETIMEOUT);
+    run_for(400); /* twice the idle timeout with no application traffic */
+    assert_int_equal(b.down, 0);
+    assert_int_equal(a.down, 1);
+    assert_int_equal(a.n_msgs, 0); /* pings are not delivered */
+    raw_close(&r);
+    stop_and_wait(&a);
+    stop_and_wait(&b);
+}
+
+static bool replaced(void *ctx)
+{
+    node_t **n = ctx;
+    return n[0]->up >= 2 && n[1]->up >= 1;
+}
+
+static void a_reconnecting_peer_replaces_its_stale_connection(void **state)
+{
+    (void)state;
+    node_t a, b, b2;
+    node_start(&a, 0x0a);
+    node_start(&b, 0x0b);
+    node_listen(&a, 0);
+    node_dial(&b, &a, false);
+    node_t *ab[2] = {&a, &b};
+    assert_true(run_until(both_up, ab, 3000));
+    /* B vanishes without A noticing (its socket stays open), and B's key comes
+     * back as a new instance that dials A again. */
+    node_start(&b2, 0x0b);
+    node_dial(&b2, &a, false);
+    node_t *ab2[2] = {&a, &b2};
+    assert_true(run_until(replaced, ab2, 3000));
+    assert_int_equal(b2.up, 1);
+    assert_int_equal(a.up, 2);
+    assert_int_equal(a.down, 1);
+    assert_int_equal(a.last_down, CAIRN_EEXISTS);
+    assert_int_equal(p2p_send(a.peer, P2P_CH_CONSENSUS, "new", 3), CAIRN_OK);
+    assert_true(wait_msgs(&b2, 1, 3000));
+    stop_and_wait(&a);
+    stop_and_wait(&b);
+    stop_and_wait(&b2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +790,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(send_checks_size_and_registration_checks_channels,
                                         loop_setup, loop_teardown),
         cmocka_unit_test_setup_teardown(nodes_dialling_each_other_keep_one_connection,
+                                        loop_setup, loop_teardown),
+        cmocka_unit_test_setup_teardown(silent_peer_is_closed_while_pinged_peers_stay,
+                                        loop_setup, loop_teardown),
+        cmocka_unit_test_setup_teardown(a_reconnecting_peer_replaces_its_stale_connection,
                                         loop_setup, loop_teardown),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
