@@ -12,6 +12,7 @@
 #define READ_BUF_BYTES ((size_t)64 << 10)
 #define SCORES_MAX 256
 #define SCORE_KEY_MAX 64
+#define SCORE_RECOVERY_MS 10000
 #define PENALTY_HANDSHAKE (-20)
 #define PENALTY_TIMEOUT (-10)
 #define PENALTY_BAD_FRAME (-50)
@@ -201,8 +202,12 @@ static bool penalize(p2p_t *p2p, const char *key, int32_t amount)
         e->banned_until_ms = 0;
         e->score = 0;
     }
-    e->touched_ms = now;
     if (e->banned_until_ms > now) return false;
+    /* Old faults fade: one point back per SCORE_RECOVERY_MS since the last one,
+     * so only a peer that keeps misbehaving reaches the ban threshold. */
+    uint64_t healed = (now - e->touched_ms) / SCORE_RECOVERY_MS;
+    e->score = healed >= (uint64_t)-(int64_t)e->score ? 0 : e->score + (int32_t)healed;
+    e->touched_ms = now;
     e->score += amount;
     if (e->score > p2p->cfg.ban_score) return false;
     e->banned_until_ms = now + p2p->cfg.ban_ms;
