@@ -459,9 +459,7 @@ static void peer_close(p2p_peer_t *peer, cairn_err reason)
     p2p_t *p2p = peer->p2p;
     if (peer->state == PEER_CLOSING) return;
     bool was_ready = peer->state == PEER_READY;
-    if (peer->state == PEER_CONNECTING || peer->state == PEER_HANDSHAKE) {
-        if (!p2p->closing) p2p->stats.handshakes_failed++;
-    }
+    if (peer->state == PEER_HANDSHAKE && !p2p->closing) p2p->stats.handshakes_failed++;
     peer->state = PEER_CLOSING;
     if (peer->outbound)
         p2p->n_outbound--;

@@ -766,6 +766,68 @@ static void a_reconnecting_peer_replaces_its_stale_connection(void **state)
     stop_and_wait(&b2);
 }
 
+static void repeated_garbage_bans_the_address(void **state)
+{
+    (void)state;
+    node_t a, b;
+    node_start(&a, 0x0a);
+    node_start(&b, 0x0b);
+    node_listen(&a, 0);
+    uint16_t port = p2p_listen_port(a.p2p);
+    uint8_t junk[P2P_HELLO_BYTES];
+    memset(junk, 'J', sizeof junk);
+    for (int i = 0; i < 5; i++) { /* -20 each: the fifth reaches -100 */
+        raw_t r;
+        raw_connect(&r, port, NULL, NULL, true);
+        raw_write(&r, junk, sizeof junk);
+        assert_true(run_until(raw_is_eof, &r, 2000));
+        raw_close(&r);
+    }
+    p2p_stats s;
+    p2p_stats_get(a.p2p, &s);
+    assert_int_equal(s.peers_banned, 1);
+    assert_int_equal(s.handshakes_failed, 5);
+    /* Now even a well-behaved node from that address is turned away at once,
+     * before any handshake. */
+    node_dial(&b, &a, false);
+    run_for(300);
+    assert_int_equal(a.up, 0);
+    assert_int_equal(b.up, 0);
+    p2p_stats_get(a.p2p, &s);
+    assert_int_equal(s.handshakes_failed, 5);
+    stop_and_wait(&a);
+    stop_and_wait(&b);
+}
+
+static node_t *closing_node;
+static void close_from_callback(p2p_peer_t *peer, uint8_t channel, const uint8_t *msg,
+                                size_t len, void *ud)
+{
+    on_msg(peer, channel, msg, len, ud);
+    node_stop(closing_node);
+}
+
+static void closing_from_a_receive_callback_is_safe(void **state)
+{
+    (void)state;
+    node_t a, b;
+    node_start(&a, 0x0a);
+    node_start(&b, 0x0b);
+    assert_int_equal(p2p_channel_register(a.p2p, 0x60, close_from_callback, &a), CAIRN_OK);
+    connect_pair(&a, &b);
+    closing_node = &a;
+    /* Several frames in one read: the ones after the close must not be delivered. */
+    assert_int_equal(p2p_send(b.peer, 0x60, "stop", 4), CAIRN_OK);
+    assert_int_equal(p2p_send(b.peer, 0x60, "late", 4), CAIRN_OK);
+    assert_int_equal(p2p_send(b.peer, P2P_CH_CONSENSUS, "late", 4), CAIRN_OK);
+    assert_true(run_until(node_closed, &a, 3000));
+    assert_int_equal(a.n_msgs, 1);
+    assert_int_equal(a.down, 1);
+    assert_int_equal(a.last_down, CAIRN_ECLOSED);
+    assert_true(run_until(down_once, &b, 3000));
+    stop_and_wait(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -795,6 +857,10 @@ int main(void)
                                         loop_setup, loop_teardown),
         cmocka_unit_test_setup_teardown(a_reconnecting_peer_replaces_its_stale_connection,
                                         loop_setup, loop_teardown),
+        cmocka_unit_test_setup_teardown(repeated_garbage_bans_the_address, loop_setup,
+                                        loop_teardown),
+        cmocka_unit_test_setup_teardown(closing_from_a_receive_callback_is_safe, loop_setup,
+                                        loop_teardown),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
