@@ -887,6 +887,23 @@ static void dial_connect(dial_t *d, const struct sockaddr *sa)
     }
 }
 
+/* A name may resolve to several addresses ("localhost": ::1 and 127.0.0.1).
+ * Successive attempts walk them, IPv4 first, so a node listening on only one
+ * family is still reached. Bounded by the resolver's list. */
+static const struct sockaddr *pick_address(const struct addrinfo *res, uint32_t attempt)
+{
+    size_t n = 0;
+    for (const struct addrinfo *a = res; a; a = a->ai_next) n++;
+    size_t want = attempt % n, i = 0;
+    for (int family_pass = 0; family_pass < 2; family_pass++)
+        for (const struct addrinfo *a = res; a; a = a->ai_next) {
+            bool v4 = a->ai_family == AF_INET;
+            if (v4 != (family_pass == 0)) continue;
+            if (i++ == want) return a->ai_addr;
+        }
+    return res->ai_addr;
+}
+
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     dial_t *d = req->data;
@@ -896,7 +913,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
             log_info("p2p: cannot resolve %s: %s", d->host, uv_strerror(status));
             dial_peer_ended(d, NULL, CAIRN_EIO);
         } else {
-            dial_connect(d, res->ai_addr);
+            dial_connect(d, pick_address(res, d->attempts));
         }
     }
     if (res) uv_freeaddrinfo(res);

@@ -656,7 +656,7 @@ static void reported_peer_is_banned_and_not_let_back(void **state)
     stop_and_wait(&b);
 }
 
-static void send_checks_size_and_registration_checks_channels(void **state)
+static void send_checks_size_and_dial_checks_addresses(void **state)
 {
     (void)state;
     node_t a, b;
@@ -667,7 +667,22 @@ static void send_checks_size_and_registration_checks_channels(void **state)
     assert_int_equal(p2p_dial(a.p2p, "nothex@127.0.0.1:1", false), CAIRN_EBAD_CONFIG);
     assert_int_equal(p2p_dial(a.p2p, "0000000000000000000000000000000000000000@127.0.0.1", false),
                      CAIRN_EBAD_CONFIG);
-    connect_pair(&a, &b);
+    assert_int_equal(p2p_dial(a.p2p, "0000000000000000000000000000000000000000@[::1:1", false),
+                     CAIRN_EBAD_CONFIG);
+    assert_int_equal(p2p_dial(a.p2p, "0000000000000000000000000000000000000000@h:65536", false),
+                     CAIRN_EBAD_CONFIG);
+    char self[128];
+    snprintf(self, sizeof self, "%s@127.0.0.1:1", p2p_node_id(a.p2p));
+    assert_int_equal(p2p_dial(a.p2p, self, false), CAIRN_EINVALID_ARG);
+    assert_int_equal(p2p_listen(a.p2p, "localhost:0"), CAIRN_EBAD_CONFIG);
+    node_listen(&a, 0);
+    /* A host name works too; A listens on IPv4 only. */
+    char addr[128];
+    snprintf(addr, sizeof addr, "%s@localhost:%u", p2p_node_id(a.p2p), p2p_listen_port(a.p2p));
+    assert_int_equal(p2p_dial(b.p2p, addr, false), CAIRN_OK);
+    assert_int_equal(p2p_dial(b.p2p, addr, false), CAIRN_EEXISTS);
+    node_t *ab[2] = {&a, &b};
+    assert_true(run_until(both_up, ab, 3000));
     static uint8_t big[(64 << 10) + 1];
     assert_int_equal(p2p_send(a.peer, P2P_CH_BLOCKSYNC, big, sizeof big), CAIRN_ETOO_LARGE);
     assert_int_equal(p2p_send(a.peer, P2P_CH_BLOCKSYNC, big, sizeof big - 1), CAIRN_OK);
@@ -849,7 +864,7 @@ int main(void)
                                         loop_teardown),
         cmocka_unit_test_setup_teardown(reported_peer_is_banned_and_not_let_back, loop_setup,
                                         loop_teardown),
-        cmocka_unit_test_setup_teardown(send_checks_size_and_registration_checks_channels,
+        cmocka_unit_test_setup_teardown(send_checks_size_and_dial_checks_addresses,
                                         loop_setup, loop_teardown),
         cmocka_unit_test_setup_teardown(nodes_dialling_each_other_keep_one_connection,
                                         loop_setup, loop_teardown),
