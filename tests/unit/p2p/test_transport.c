@@ -74,7 +74,7 @@ static void on_msg(p2p_peer_t *peer, uint8_t channel, const uint8_t *msg, size_t
 static void test_config(p2p_config *c)
 {
     p2p_config_default(c);
-    c->handshake_timeout_ms = 300;
+    c->handshake_timeout_ms = 1000;
     c->ping_interval_ms = 1000;
     c->idle_timeout_ms = 3000;
     c->dial_backoff_min_ms = 20;
@@ -543,7 +543,7 @@ static void garbage_truncated_handshake_and_huge_frames_are_cut_off(void **state
     assert_true(run_until(raw_is_eof, &garbage, 2000));
     assert_true(run_until(raw_is_eof, &huge, 2000));
     assert_true(run_until(raw_is_eof, &tampered, 2000));
-    assert_true(run_until(raw_is_eof, &truncated, 2000)); /* handshake timeout: 300 ms */
+    assert_true(run_until(raw_is_eof, &truncated, 4000)); /* handshake timeout: 1 s */
     assert_int_equal(p2p_send(b.peer, P2P_CH_CONSENSUS, "and here", 8), CAIRN_OK);
     assert_true(wait_msgs(&a, 2, 2000));
     assert_memory_equal(a.msgs[0].data, "still here", 10);
@@ -725,8 +725,8 @@ static void silent_peer_is_closed_while_pinged_peers_stay(void **state)
     node_t a, b;
     p2p_config cfg;
     test_config(&cfg);
-    cfg.ping_interval_ms = 40;
-    cfg.idle_timeout_ms = 200;
+    cfg.ping_interval_ms = 50;
+    cfg.idle_timeout_ms = 600;
     node_start_cfg(&a, 0x0a, CHAIN, &cfg);
     node_start_cfg(&b, 0x0b, CHAIN, &cfg);
     connect_pair(&a, &b);
@@ -739,7 +739,7 @@ static void silent_peer_is_closed_while_pinged_peers_stay(void **state)
     assert_true(run_until(raw_is_eof, &r, 2000));
     assert_int_equal(a.down, 1);
     assert_int_equal(a.last_down, CAIRN_ETIMEOUT);
-    run_for(400); /* twice the idle timeout with no application traffic */
+    run_for(1200); /* twice the idle timeout with no application traffic */
     assert_int_equal(b.down, 0);
     assert_int_equal(a.down, 1);
     assert_int_equal(a.n_msgs, 0); /* pings are not delivered */
