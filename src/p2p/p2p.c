@@ -12,7 +12,6 @@
 #define READ_BUF_BYTES ((size_t)64 << 10)
 #define SCORES_MAX 256
 #define SCORE_KEY_MAX 64
-#define SCORE_RECOVERY_MS 10000
 #define PENALTY_HANDSHAKE (-20)
 #define PENALTY_TIMEOUT (-10)
 #define PENALTY_BAD_FRAME (-50)
@@ -133,6 +132,7 @@ void p2p_config_default(p2p_config *c)
     c->dial_backoff_max_ms = 60000;
     c->ban_score = -100;
     c->ban_ms = 10 * 60 * 1000;
+    c->score_heal_ms = 10000;
 }
 
 static cairn_err config_check(const p2p_config *c)
@@ -146,7 +146,7 @@ static cairn_err config_check(const p2p_config *c)
         return CAIRN_EBAD_CONFIG;
     if (c->dial_backoff_min_ms == 0 || c->dial_backoff_max_ms < c->dial_backoff_min_ms)
         return CAIRN_EBAD_CONFIG;
-    if (c->ban_score >= 0) return CAIRN_EBAD_CONFIG;
+    if (c->ban_score >= 0 || c->score_heal_ms == 0) return CAIRN_EBAD_CONFIG;
     return CAIRN_OK;
 }
 
@@ -203,9 +203,9 @@ static bool penalize(p2p_t *p2p, const char *key, int32_t amount)
         e->score = 0;
     }
     if (e->banned_until_ms > now) return false;
-    /* Old faults fade: one point back per SCORE_RECOVERY_MS since the last one,
+    /* Old faults fade: one point back per score_heal_ms since the last one,
      * so only a peer that keeps misbehaving reaches the ban threshold. */
-    uint64_t healed = (now - e->touched_ms) / SCORE_RECOVERY_MS;
+    uint64_t healed = (now - e->touched_ms) / p2p->cfg.score_heal_ms;
     e->score = healed >= (uint64_t)-(int64_t)e->score ? 0 : e->score + (int32_t)healed;
     e->touched_ms = now;
     e->score += amount;

@@ -61,6 +61,7 @@ typedef struct {
     uint32_t dial_backoff_max_ms;  /* 60 s */
     int32_t ban_score;             /* -100 */
     uint32_t ban_ms;               /* 10 min */
+    uint32_t score_heal_ms;        /* 10 s: a score wins back one point per period */
 } p2p_config;
 
 void p2p_config_default(p2p_config *c);
@@ -84,7 +85,7 @@ typedef struct {
     uint64_t wire_bytes_sent, wire_bytes_recv; /* everything, handshake included */
     size_t queue_bytes;                        /* peer stats only */
     uint32_t queue_count;                      /* peer stats only */
-    int32_t score;                             /* peer stats only */
+    int32_t score;                             /* peer stats only; as of its last fault */
     uint32_t peers_inbound, peers_outbound;    /* p2p stats only; connected */
     uint64_t handshakes_ok, handshakes_failed; /* p2p stats only */
     uint64_t peers_dropped_slow, peers_banned, frames_bad; /* p2p stats only */

@@ -843,6 +843,30 @@ static void closing_from_a_receive_callback_is_safe(void **state)
     stop_and_wait(&b);
 }
 
+static void old_faults_heal_so_occasional_reports_do_not_ban(void **state)
+{
+    (void)state;
+    node_t a, b;
+    p2p_config cfg;
+    test_config(&cfg);
+    cfg.score_heal_ms = 5; /* one point per 5 ms */
+    node_start_cfg(&a, 0x0a, CHAIN, &cfg);
+    node_start(&b, 0x0b);
+    connect_pair(&a, &b);
+    for (int i = 0; i < 4; i++) p2p_peer_report(a.peer, P2P_REPORT_BAD_MESSAGE);
+    p2p_stats s;
+    p2p_peer_stats_get(a.peer, &s);
+    assert_true(s.score <= -70); /* a few points may heal while we report */
+    run_for(500);                /* enough to heal all 80 points */
+    p2p_peer_report(a.peer, P2P_REPORT_BAD_MESSAGE);
+    p2p_peer_stats_get(a.peer, &s);
+    assert_int_equal(s.score, -20);
+    assert_int_equal(a.down, 0);
+    assert_false(p2p_id_banned(a.p2p, p2p_node_id(b.p2p)));
+    stop_and_wait(&a);
+    stop_and_wait(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -876,6 +900,8 @@ int main(void)
                                         loop_teardown),
         cmocka_unit_test_setup_teardown(closing_from_a_receive_callback_is_safe, loop_setup,
                                         loop_teardown),
+        cmocka_unit_test_setup_teardown(old_faults_heal_so_occasional_reports_do_not_ban,
+                                        loop_setup, loop_teardown),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
