@@ -16,11 +16,11 @@
  *      the newer wins, except when both came up within one handshake timeout
  *      in opposite directions (a simultaneous dial), where both sides keep the
  *      one dialled by the smaller node address;
- *   6. a peer that sends nothing (not even the keep-alive) for idle_timeout_ms
+ *   4. a peer that sends nothing (not even the keep-alive) for idle_timeout_ms
  *      is closed, so half-open connections do not linger;
- *   4. garbage lowers a peer's score (per node id once known, per IP before);
- *      a score at or below ban_score bans it for ban_ms;
- *   5. nonces are never reused: a connection whose counter runs out is closed.
+ *   5. garbage lowers a peer's score (per node id once known, per IP before);
+ *      a score at or below ban_score bans it for ban_ms; scores heal slowly;
+ *   6. nonces are never reused: a connection whose counter runs out is closed.
  * Threads: everything, callbacks included, runs on the loop thread.
  * Ownership: p2p_t is freed by p2p_close once every handle is closed; a peer
  * pointer is valid from its peer_up_cb until its peer_down_cb returns.
@@ -97,13 +97,15 @@ typedef void (*p2p_peer_up_cb)(p2p_peer_t *peer, void *ud);
 typedef void (*p2p_peer_down_cb)(p2p_peer_t *peer, cairn_err reason, void *ud);
 typedef void (*p2p_closed_cb)(void *ud);
 
-/* node and chain_id are copied. CAIRN_EBAD_CONFIG for inconsistent limits,
+/* config may be NULL (defaults); config, node and chain_id are copied.
+ * CAIRN_EBAD_CONFIG for inconsistent limits,
  * CAIRN_EINVALID_ARG for a chain id that is empty or too long. */
 cairn_err p2p_new(uv_loop_t *loop, const p2p_config *config, const keypair_t *node,
                   const char *chain_id, p2p_t **out) CAIRN_MUST_CHECK;
 /* Closes the listener, stops dialling, closes every peer (peer_down_cb with
  * CAIRN_ECLOSED for those up), then frees p2p and calls done_cb (may be NULL)
- * from the loop once the last handle is closed. */
+ * from the loop once the last handle is closed. p2p must not be used after this
+ * call. Safe to call from any p2p callback. */
 void p2p_close(p2p_t *p2p, p2p_closed_cb done_cb, void *ud);
 
 void p2p_peer_callbacks_set(p2p_t *p2p, p2p_peer_up_cb up_cb, p2p_peer_down_cb down_cb,
