@@ -867,6 +867,29 @@ static void old_faults_heal_so_occasional_reports_do_not_ban(void **state)
     stop_and_wait(&b);
 }
 
+static void dials_beyond_outbound_max_are_refused(void **state)
+{
+    (void)state;
+    node_t a;
+    p2p_config cfg;
+    test_config(&cfg);
+    cfg.outbound_max = 3;
+    node_start_cfg(&a, 0x0a, CHAIN, &cfg);
+    char addr[128];
+    for (int i = 0; i < 3; i++) { /* nobody listens on port 1: they keep retrying */
+        snprintf(addr, sizeof addr, "%040d@127.0.0.1:1", i + 1);
+        assert_int_equal(p2p_dial(a.p2p, addr, true), CAIRN_OK);
+    }
+    snprintf(addr, sizeof addr, "%040d@127.0.0.1:1", 4);
+    assert_int_equal(p2p_dial(a.p2p, addr, true), CAIRN_ELIMIT);
+    run_for(100);
+    p2p_stats s;
+    p2p_stats_get(a.p2p, &s);
+    assert_int_equal(s.peers_outbound, 0);
+    assert_int_equal(s.handshakes_failed, 0); /* refused connects are not handshakes */
+    stop_and_wait(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -902,6 +925,8 @@ int main(void)
                                         loop_teardown),
         cmocka_unit_test_setup_teardown(old_faults_heal_so_occasional_reports_do_not_ban,
                                         loop_setup, loop_teardown),
+        cmocka_unit_test_setup_teardown(dials_beyond_outbound_max_are_refused, loop_setup,
+                                        loop_teardown),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
