@@ -380,6 +380,11 @@ static void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->tx_flush_timer, close_cb);
     uv_close((uv_handle_t *)&n->sigint, close_cb);
     uv_close((uv_handle_t *)&n->sigterm, close_cb);
+    /* Closing the handles restores the default action: a second signal (Ctrl-C
+     * in a terminal reaches every process of the group, and devnet forwards it
+     * too) must not kill the node halfway through its clean stop. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     if (n->p2p) p2p_close(n->p2p, p2p_closed, n);
 }
 
