@@ -272,15 +272,12 @@ cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const
         rc = CAIRN_EUNSUPPORTED;
     }
     *next = n->st;
-    if (rc == CAIRN_OK) rc = app_commit(n->app, next->app_hash, &batch);
+    uint8_t app_hash[HASH_BYTES], results_hash[HASH_BYTES];
+    if (rc == CAIRN_OK) rc = app_commit(n->app, app_hash, &batch);
     if (rc == CAIRN_OK)
-        rc = merkle_root_from_hashes(next->last_results_hash, (const uint8_t(*)[HASH_BYTES])leaves, nt);
+        rc = merkle_root_from_hashes(results_hash, (const uint8_t(*)[HASH_BYTES])leaves, nt);
+    if (rc == CAIRN_OK) rc = chain_state_advance(next, h, app_hash, results_hash);
     if (rc) goto out;
-    next->last_height = h->height;
-    memcpy(next->last_block_id, id, HASH_BYTES);
-    next->last_time_ns = h->time_ns;
-    next->last_validators = n->st.validators;
-    valset_increment_priority(&next->validators, 1);
     rc = commit_encode(commit, &commit_raw);
     if (rc == CAIRN_OK) rc = chain_state_encode(next, &st_raw);
     if (rc) goto out;

@@ -145,8 +145,6 @@ uint64_t node_now_ms(const struct node *n);
 void node_fatal(struct node *n, const char *what, cairn_err rc);
 
 /* chainstate.c */
-cairn_err chain_state_encode(const chain_state_t *st, buf_t *out) CAIRN_MUST_CHECK;
-cairn_err chain_state_decode(chain_state_t *st, const uint8_t *p, size_t n) CAIRN_MUST_CHECK;
 cairn_err chain_state_from_genesis(chain_state_t *st, const genesis_t *g,
                                    const uint8_t app_hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
 
