@@ -3,7 +3,8 @@
  *
  * Everything runs on one core against the in-memory kv (src/app/kv_mem.c), not
  * RocksDB: the figures are for execution and hashing, not disk. Runs in well
- * under two minutes. `bench_state --quick` skips the 10^6-account tree. */
+ * under two minutes. `bench_state --quick` skips the 10^6-account tree;
+ * `--transfers` runs only the first (no signature checks) figure, for profiling. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,6 +268,7 @@ static void bench_proofs(tree *t, uint64_t n)
 int main(int argc, char **argv)
 {
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    bool transfers_only = argc > 1 && strcmp(argv[1], "--transfers") == 0;
     CHECK(crypto_init());
     CHECK(chain_id_set(&cid, "bench"));
     printf("bench_state: one core, in-memory kv (not RocksDB)\n");
@@ -278,6 +280,7 @@ int main(int argc, char **argv)
     printf("transfers executed+committed/s         %10.0f   (no signature checks; %d accounts,"
            " blocks of %d, commit %.0f%% of time)\n",
            tps, ACCOUNTS, BLOCK_TXS, share * 100);
+    if (transfers_only) return 0;
     tps = run_blocks(0, &share);
     printf("transfers executed+committed/s         %10.0f   (with Ed25519 verification)\n", tps);
     bench_ed25519();

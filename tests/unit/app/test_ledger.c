@@ -411,6 +411,26 @@ static void begin_block_checks_height_and_chain_id(void **state)
     node_stop(&nd);
 }
 
+static void next_block_refuses_to_run_on_an_unpersisted_commit(void **state)
+{
+    (void)state;
+    node nd;
+    node_start(&nd, 1000);
+    header_t h;
+    memset(&h, 0, sizeof h);
+    h.chain_id = CID;
+    h.height = 1;
+    assert_int_equal(app_begin_block(nd.app, &h), CAIRN_OK);
+    kv_batch b;
+    kv_batch_init(&b);
+    assert_int_equal(app_commit(nd.app, nd.hash, &b), CAIRN_OK);
+    h.height = 2;
+    assert_int_equal(app_begin_block(nd.app, &h), CAIRN_EINVALID_ARG); /* not persisted */
+    persist(&nd, &b);
+    assert_int_equal(app_begin_block(nd.app, &h), CAIRN_OK);
+    node_stop(&nd);
+}
+
 /* ------------------------------------------------------------ records */
 
 static app_query_result_t record(node *nd, int owner, const char *key, bool prove)
@@ -674,6 +694,7 @@ int main(void)
         cmocka_unit_test(oversize_unknown_and_malformed_txs_get_their_own_codes),
         cmocka_unit_test(result_codes_are_distinct),
         cmocka_unit_test(begin_block_checks_height_and_chain_id),
+        cmocka_unit_test(next_block_refuses_to_run_on_an_unpersisted_commit),
         cmocka_unit_test(records_live_in_the_senders_namespace),
         cmocka_unit_test(check_tx_tracks_pending_nonces_until_commit),
         cmocka_unit_test(block_of_10000_transfers_gives_one_app_hash),
