@@ -591,6 +591,54 @@ static void block_of_10000_transfers_gives_one_app_hash(void **state)
     for (int i = 0; i < BIG; i++) buf_deinit(&big_txs[i]);
 }
 
+/* Random txs, valid and not, one block each: a failing tx leaves the app hash
+ * as it was, and the total of all balances is genesis minus the fees of the
+ * txs that succeeded. */
+static void random_txs_conserve_supply_and_failures_change_nothing(void **state)
+{
+    (void)state;
+    node nd;
+    node_start(&nd, 1000);
+    uint64_t nonce[N_ACCOUNTS] = {0}, burnt = 0, x = 77;
+    int ok = 0, failed = 0;
+    static const char *keys[] = {"a", "bb", "ccc"};
+    for (uint64_t height = 1; height <= 400; height++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        int from = (int)((x >> 33) % 8);
+        txspec s = {TX_TRANSFER, from, nonce[from], (x >> 10) % 50, (int)((x >> 40) % 9) - 1,
+                    (x >> 20) % 700, NULL, NULL};
+        if ((x >> 50) % 5 == 0) s.nonce += 1 + (x >> 55) % 2; /* wrong nonce */
+        if ((x >> 45) % 4 == 0) {
+            s.type = (x >> 47) % 2 ? TX_PUT : TX_DELETE;
+            s.key = keys[(x >> 52) % 3];
+            s.value = "v";
+        }
+        uint8_t before[HASH_BYTES];
+        memcpy(before, nd.hash, HASH_BYTES);
+        uint32_t code = block_one(&nd, height, &s);
+        if (code == APP_CODE_OK) {
+            ok++;
+            nonce[from]++;
+            burnt += s.fee;
+        } else {
+            failed++;
+            assert_memory_equal(before, nd.hash, HASH_BYTES);
+        }
+    }
+    assert_true(ok > 100 && failed > 50);
+    uint64_t total = 0;
+    for (int i = 0; i < N_ACCOUNTS; i++) {
+        ledger_account_t a = account(&nd, ADDR[i]);
+        total += a.balance;
+        assert_int_equal(a.nonce, nonce[i]);
+    }
+    uint8_t fresh[ADDR_BYTES];
+    memset(fresh, 0xee, ADDR_BYTES);
+    total += account(&nd, fresh).balance;
+    assert_int_equal(total, 1000ULL * N_ACCOUNTS - burnt);
+    node_stop(&nd);
+}
+
 /* ------------------------------------------------------------ queries */
 
 static void account_proofs_verify_against_the_app_hash(void **state)
@@ -698,6 +746,7 @@ int main(void)
         cmocka_unit_test(records_live_in_the_senders_namespace),
         cmocka_unit_test(check_tx_tracks_pending_nonces_until_commit),
         cmocka_unit_test(block_of_10000_transfers_gives_one_app_hash),
+        cmocka_unit_test(random_txs_conserve_supply_and_failures_change_nothing),
         cmocka_unit_test(account_proofs_verify_against_the_app_hash),
         cmocka_unit_test(bad_queries_get_codes),
         cmocka_unit_test(restart_resumes_at_the_last_committed_height),

@@ -32,8 +32,9 @@ typedef struct {
     int present;
 } model_ent;
 
-#define MODEL_N 600
+#define MODEL_N 20000
 static model_ent model[MODEL_N];
+static size_t model_space = 600; /* keys in use: model[0 .. model_space) */
 
 typedef struct {
     uint8_t kh[32];
@@ -81,6 +82,7 @@ static void model_root(uint8_t out[32])
 
 static void model_init(void)
 {
+    model_space = 600;
     for (size_t i = 0; i < MODEL_N; i++) {
         memset(&model[i], 0, sizeof model[i]);
         snprintf((char *)model[i].key, sizeof model[i].key, "k%06zu", i);
@@ -106,7 +108,7 @@ static void random_round(kv_mem *m, uint64_t *seed, uint64_t base, uint64_t ver,
 {
     smt_op *ops = calloc(n, sizeof *ops);
     for (size_t j = 0; j < n; j++) {
-        model_ent *e = &model[rng_next(seed) % MODEL_N];
+        model_ent *e = &model[rng_next(seed) % model_space];
         ops[j].key = e->key;
         ops[j].key_len = sizeof e->key;
         if (rng_next(seed) % 4 == 0) {
@@ -180,6 +182,24 @@ static void roots_match_reference_model_over_random_rounds(void **state)
     uint64_t base = SMT_VERSION_NONE;
     for (uint64_t ver = 1; ver <= 40; ver++) {
         random_round(m, &seed, base, ver, 1 + rng_next(&seed) % 60, root);
+        model_root(want);
+        assert_memory_equal(root, want, 32);
+        base = ver;
+    }
+    kv_mem_free(m);
+}
+
+static void roots_match_reference_model_on_a_large_tree(void **state)
+{
+    (void)state;
+    model_init();
+    model_space = MODEL_N;
+    kv_mem *m = kv_mem_new();
+    uint64_t seed = 11;
+    uint8_t root[32], want[32];
+    uint64_t base = SMT_VERSION_NONE;
+    for (uint64_t ver = 1; ver <= 6; ver++) {
+        random_round(m, &seed, base, ver, 15000, root);
         model_root(want);
         assert_memory_equal(root, want, 32);
         base = ver;
@@ -359,7 +379,7 @@ static void proofs_verify_for_present_and_absent_keys(void **state)
     random_round(m, &seed, SMT_VERSION_NONE, 1, 400, root);
     kv_reader r = kv_mem_reader(m);
     int kinds[2] = {0, 0}, present = 0;
-    for (size_t i = 0; i < MODEL_N; i++) {
+    for (size_t i = 0; i < model_space; i++) {
         model_ent *e = &model[i];
         buf_t pf;
         buf_init(&pf, CAIRN_PROOF_BYTES_MAX);
@@ -471,7 +491,7 @@ static void changing_any_byte_of_key_value_proof_or_root_fails(void **state)
     random_round(m, &seed, SMT_VERSION_NONE, 1, 500, root);
     kv_reader r = kv_mem_reader(m);
     int done_present = 0, done_absent = 0;
-    for (size_t i = 0; i < MODEL_N && (done_present < 3 || done_absent < 3); i++) {
+    for (size_t i = 0; i < model_space && (done_present < 3 || done_absent < 3); i++) {
         model_ent *e = &model[i];
         if ((e->present && done_present >= 3) || (!e->present && done_absent >= 3)) continue;
         buf_t pf;
@@ -604,6 +624,7 @@ int main(void)
         cmocka_unit_test(empty_root_is_hash_of_0x02),
         cmocka_unit_test(single_key_root_is_its_leaf_hash),
         cmocka_unit_test(roots_match_reference_model_over_random_rounds),
+        cmocka_unit_test(roots_match_reference_model_on_a_large_tree),
         cmocka_unit_test(root_does_not_depend_on_update_order_or_batching),
         cmocka_unit_test(deleting_every_key_returns_to_the_empty_root),
         cmocka_unit_test(later_op_on_same_key_wins_within_a_batch),
