@@ -234,7 +234,11 @@ static cairn_err execute(ledger *L, kv_mem *ovl, const tx_t *tx, app_result_t *r
     uint8_t from[ADDR_BYTES];
     key_address(from, tx->sender);
     if (tx->type == TX_PUT || tx->type == TX_DELETE) {
-        if (tx->key_len == 0 || tx->key_len > TX_KEY_MAX || tx->value_len > TX_VALUE_MAX) {
+        if (tx->key_len == 0 || !tx->key || (tx->value_len && !tx->value)) {
+            result_set(res, APP_CODE_BAD_ENCODING, "empty record key");
+            return CAIRN_OK;
+        }
+        if (tx->key_len > TX_KEY_MAX || tx->value_len > TX_VALUE_MAX) {
             result_set(res, APP_CODE_OVERSIZE, "key of %u bytes, value of %u bytes",
                        tx->key_len, tx->value_len);
             return CAIRN_OK;
@@ -527,6 +531,12 @@ static cairn_err l_query(app_t *a, const char *path, const uint8_t *key, size_t 
         rc = smt_prove(&L->reader, height, skey, sn, &pf, &out->value, &out->value_len, &found);
         if (!rc) out->proof = buf_steal(&pf, &out->proof_len);
         buf_deinit(&pf);
+        if (rc == CAIRN_ENOT_FOUND) { /* no root stored for that height */
+            app_query_result_free(out);
+            query_fail(out, APP_CODE_BAD_HEIGHT, "no state stored at that height");
+            out->height = height;
+            return CAIRN_OK;
+        }
     } else {
         rc = smt_get(&L->reader, height, skey, sn, &out->value, &out->value_len);
         if (rc == CAIRN_ENOT_FOUND) rc = CAIRN_OK;
