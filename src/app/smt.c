@@ -679,3 +679,84 @@ cairn_err smt_prove(const kv_reader *r, uint64_t version, const uint8_t *key, si
     free(p);
     return rc;
 }
+
+/* ------------------------------------------------------------- scrub */
+
+/* Does the 'L' entry of kh hold exactly val? */
+static cairn_err latest_matches(const kv_reader *r, const uint8_t *kh, const uint8_t *val,
+                                uint32_t val_len)
+{
+    uint8_t lk[LATEST_KEY_LEN];
+    latest_key(lk, kh);
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    cairn_err rc = kv_get(r, lk, sizeof lk, &raw, &n);
+    if (rc == CAIRN_ENOT_FOUND) return CAIRN_ECORRUPT;
+    if (rc) return rc;
+    codec_reader cr;
+    codec_reader_init(&cr, raw, n);
+    (void)codec_get_u64(&cr);
+    bool present = codec_get_bool(&cr);
+    const uint8_t *v = NULL;
+    uint32_t vn = 0;
+    if (present) codec_get_bytes(&cr, &v, &vn, SMT_VALUE_MAX);
+    rc = (codec_reader_finish(&cr) == CAIRN_OK && present && vn == val_len &&
+          (vn == 0 || memcmp(v, val, vn) == 0))
+             ? CAIRN_OK
+             : CAIRN_ECORRUPT;
+    free(raw);
+    return rc;
+}
+
+cairn_err smt_scrub(const kv_reader *r, uint64_t version, bool check_latest,
+                    smt_scrub_stats *stats, uint8_t bad_path[static SMT_HASH_BYTES])
+{
+    struct frame {
+        smt_ref ref;
+        uint16_t depth;
+        uint8_t side; /* which child of its parent */
+    } *stk = malloc((SMT_DEPTH_MAX + 2) * sizeof *stk);
+    if (!stk) return CAIRN_ENOMEM;
+    uint8_t path[SMT_HASH_BYTES] = {0};
+    memset(stats, 0, sizeof *stats);
+    memset(bad_path, 0, SMT_HASH_BYTES);
+    int sp = 0;
+    cairn_err rc = root_ref_read(r, version, &stk[0].ref);
+    if (rc) goto out;
+    stk[0].depth = 0;
+    stk[0].side = 0;
+    if (stk[0].ref.kind != SMT_KIND_EMPTY) sp = 1;
+    /* Depth-first, right child pushed first. The stack holds at most one
+     * pending sibling per level plus the current node: <= 257 + 1 frames. */
+    while (sp > 0) {
+        struct frame f = stk[--sp];
+        /* Bits [0, depth-1) of path still hold the parent's route: nodes
+         * visited since the parent were deeper and set only later bits. */
+        if (f.depth > 0) path_bit_set(path, f.depth - 1u, f.side);
+        smt_node nd;
+        uint8_t *raw;
+        rc = node_read(r, &f.ref, f.depth, path, &nd, &raw);
+        if (rc) {
+            memcpy(bad_path, path, SMT_HASH_BYTES);
+            goto out;
+        }
+        if (nd.kind == SMT_KIND_LEAF) {
+            stats->leaves++;
+            stats->value_bytes += nd.val_len;
+            if (check_latest) rc = latest_matches(r, nd.key_hash, nd.val, nd.val_len);
+            if (rc) memcpy(bad_path, nd.key_hash, SMT_HASH_BYTES);
+        } else {
+            stats->internal++;
+            for (int b = 1; b >= 0; b--) {
+                if (nd.child[b].kind == SMT_KIND_EMPTY) continue;
+                CAIRN_ASSERT(sp < SMT_DEPTH_MAX + 2);
+                stk[sp++] = (struct frame){nd.child[b], (uint16_t)(f.depth + 1), (uint8_t)b};
+            }
+        }
+        free(raw);
+        if (rc) goto out;
+    }
+out:
+    free(stk);
+    return rc;
+}

@@ -90,6 +90,23 @@ cairn_err smt_prove(const kv_reader *r, uint64_t version, const uint8_t *key, si
                     buf_t *proof, uint8_t **val, size_t *val_len,
                     bool *found) CAIRN_MUST_CHECK;
 
+/* What smt_scrub() looked at. */
+typedef struct {
+    uint64_t leaves;
+    uint64_t internal;
+    uint64_t value_bytes;
+} smt_scrub_stats;
+
+/* Walks the whole tree of `version` (iteratively), re-hashing every node against
+ * its parent and the root reference (invariant 3). With check_latest, also
+ * checks that each leaf's latest-value index entry ('L') holds the same value,
+ * which is only true for the newest version. CAIRN_OK, CAIRN_ECORRUPT (first
+ * damage found; *bad_key_hash names the leaf path it was on, if known), or a
+ * read error. For `cairn scrub`; cost is one read per node. */
+cairn_err smt_scrub(const kv_reader *r, uint64_t version, bool check_latest,
+                    smt_scrub_stats *stats,
+                    uint8_t bad_path[static SMT_HASH_BYTES]) CAIRN_MUST_CHECK;
+
 /* ------------------------------------------------------------------ proofs */
 
 enum smt_proof_kind { SMT_PROOF_EMPTY = 0, SMT_PROOF_LEAF = 1 };

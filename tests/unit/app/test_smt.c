@@ -46,6 +46,8 @@ static int bit(const uint8_t *h, unsigned i) { return (h[i / 8] >> (7 - i % 8)) 
 
 /* Root of the canonical tree over sorted leaves [lo, hi) at depth d (test-only
  * recursion over our own data). */
+static size_t ref_internal; /* internal nodes counted by ref_root */
+
 static void ref_root(uint8_t out[32], const kl *v, size_t lo, size_t hi, unsigned d)
 {
     if (hi == lo) {
@@ -56,6 +58,7 @@ static void ref_root(uint8_t out[32], const kl *v, size_t lo, size_t hi, unsigne
         memcpy(out, v[lo].lh, 32);
         return;
     }
+    ref_internal++;
     size_t mid = lo;
     while (mid < hi && !bit(v[mid].kh, d)) mid++;
     uint8_t l[32], r[32];
@@ -618,6 +621,68 @@ static void damaged_node_is_reported_as_corrupt_not_served(void **state)
     kv_mem_free(m);
 }
 
+static void scrub_walks_every_node_and_finds_damage(void **state)
+{
+    (void)state;
+    model_init();
+    kv_mem *m = kv_mem_new();
+    uint64_t seed = 21;
+    uint8_t root[32];
+    random_round(m, &seed, SMT_VERSION_NONE, 1, 500, root);
+    random_round(m, &seed, 1, 2, 300, root);
+    size_t present = 0;
+    for (size_t i = 0; i < model_space; i++) present += (size_t)model[i].present;
+    kv_reader r = kv_mem_reader(m);
+    smt_scrub_stats st;
+    uint8_t bad[32];
+    assert_int_equal(smt_scrub(&r, 2, true, &st, bad), CAIRN_OK);
+    assert_int_equal(st.leaves, present);
+    uint8_t want[32];
+    ref_internal = 0;
+    model_root(want);
+    assert_memory_equal(want, root, 32);
+    assert_int_equal(st.internal, ref_internal); /* every node of the model's tree */
+    assert_true(st.internal >= present - 1);
+    assert_int_equal(smt_scrub(&r, 1, false, &st, bad), CAIRN_OK);
+    /* Damage one leaf's value in the latest-value index: only check_latest sees it. */
+    size_t pos = 0, kn, vn;
+    const uint8_t *k, *v;
+    uint8_t lkey[33], lval[64];
+    size_t lvn = 0;
+    while (kv_mem_next(m, &pos, &k, &kn, &v, &vn))
+        if (k[0] == 'L' && vn > 13 && vn <= sizeof lval) {
+            memcpy(lkey, k, 33);
+            memcpy(lval, v, vn);
+            lvn = vn;
+            break;
+        }
+    assert_true(lvn > 0);
+    lval[lvn - 1] ^= 1;
+    assert_int_equal(kv_mem_put(m, lkey, 33, lval, lvn), CAIRN_OK);
+    assert_int_equal(smt_scrub(&r, 2, false, &st, bad), CAIRN_OK);
+    assert_int_equal(smt_scrub(&r, 2, true, &st, bad), CAIRN_ECORRUPT);
+    assert_memory_equal(bad, lkey + 1, 32);
+    lval[lvn - 1] ^= 1;
+    assert_int_equal(kv_mem_put(m, lkey, 33, lval, lvn), CAIRN_OK);
+    /* Damage a stored tree node of version 2 (any 'N' key). */
+    pos = 0;
+    uint8_t nkey[64], nval[256];
+    size_t nkn = 0, nvn = 0;
+    while (kv_mem_next(m, &pos, &k, &kn, &v, &vn))
+        if (k[0] == 'N' && k[8] == 2 && kn <= sizeof nkey && vn <= sizeof nval) {
+            memcpy(nkey, k, kn);
+            memcpy(nval, v, vn);
+            nkn = kn;
+            nvn = vn;
+            break;
+        }
+    assert_true(nkn > 0);
+    nval[nvn / 2] ^= 0x40;
+    assert_int_equal(kv_mem_put(m, nkey, nkn, nval, nvn), CAIRN_OK);
+    assert_int_equal(smt_scrub(&r, 2, false, &st, bad), CAIRN_ECORRUPT);
+    kv_mem_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +703,7 @@ int main(void)
         cmocka_unit_test(proof_decoder_rejects_noncanonical_encodings),
         cmocka_unit_test(node_decoder_rejects_internal_node_with_lone_leaf),
         cmocka_unit_test(damaged_node_is_reported_as_corrupt_not_served),
+        cmocka_unit_test(scrub_walks_every_node_and_finds_damage),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
