@@ -1,3 +1,5 @@
+/* kv_mem.c - the in-memory kv map (kv_mem.h): open addressing, linear probing,
+ * backward-shift deletion, one allocation per entry. */
 #include "app/kv_mem.h"
 
 #include <stdlib.h>
