@@ -531,7 +531,7 @@ static cairn_err l_query(app_t *a, const char *path, const uint8_t *key, size_t 
         rc = smt_prove(&L->reader, height, skey, sn, &pf, &out->value, &out->value_len, &found);
         if (!rc) out->proof = buf_steal(&pf, &out->proof_len);
         buf_deinit(&pf);
-        if (rc == CAIRN_ENOT_FOUND) { /* no root stored for that height */
+        if (rc == CAIRN_EBAD_HEIGHT) { /* no root stored for that height: pruned */
             app_query_result_free(out);
             query_fail(out, APP_CODE_BAD_HEIGHT, "no state stored at that height");
             out->height = height;
@@ -540,6 +540,12 @@ static cairn_err l_query(app_t *a, const char *path, const uint8_t *key, size_t 
     } else {
         rc = smt_get(&L->reader, height, skey, sn, &out->value, &out->value_len);
         if (rc == CAIRN_ENOT_FOUND) rc = CAIRN_OK;
+        if (rc == CAIRN_EBAD_HEIGHT) {
+            app_query_result_free(out);
+            query_fail(out, APP_CODE_BAD_HEIGHT, "no state stored at that height");
+            out->height = height;
+            return CAIRN_OK;
+        }
     }
     if (rc) {
         app_query_result_free(out);
@@ -547,6 +553,14 @@ static cairn_err l_query(app_t *a, const char *path, const uint8_t *key, size_t 
     }
     snprintf(out->log, sizeof out->log, "%s", out->value ? "exists" : "does not exist");
     return CAIRN_OK;
+}
+
+static cairn_err l_prune(app_t *a, uint64_t height, kv_batch *out)
+{
+    ledger *L = self(a);
+    if (!L->initialized || height == 0 || height > L->height) return CAIRN_EINVALID_ARG;
+    uint64_t pruned;
+    return smt_prune(&L->reader, height, out, &pruned);
 }
 
 static void l_free(app_t *a)
@@ -567,6 +581,7 @@ static const app_ops LEDGER_OPS = {
     .end_block = l_end_block,
     .commit = l_commit,
     .query = l_query,
+    .prune = l_prune,
     .free = l_free,
 };
 

@@ -686,6 +686,42 @@ static void account_proofs_verify_against_the_app_hash(void **state)
     node_stop(&nd);
 }
 
+static void pruned_heights_answer_bad_height_and_later_ones_still_work(void **state)
+{
+    (void)state;
+    node nd;
+    node_start(&nd, 1000);
+    for (uint64_t h = 1; h <= 3; h++) {
+        txspec s = {TX_TRANSFER, 0, h - 1, 1, 1, 10, NULL, NULL};
+        assert_int_equal(block_one(&nd, h, &s), APP_CODE_OK);
+    }
+    for (uint64_t h = 1; h <= 2; h++) { /* forget heights 0 and 1 */
+        kv_batch b;
+        kv_batch_init(&b);
+        assert_int_equal(app_prune(nd.app, h, &b), CAIRN_OK);
+        persist(&nd, &b);
+    }
+    app_query_result_t q;
+    assert_int_equal(app_query(nd.app, "/account", ADDR[0], ADDR_BYTES, 1, true, &q), CAIRN_OK);
+    assert_int_equal(q.code, APP_CODE_BAD_HEIGHT);
+    assert_int_equal(app_query(nd.app, "/account", ADDR[0], ADDR_BYTES, 1, false, &q), CAIRN_OK);
+    assert_int_equal(q.code, APP_CODE_BAD_HEIGHT);
+    assert_int_equal(app_query(nd.app, "/account", ADDR[0], ADDR_BYTES, 2, true, &q), CAIRN_OK);
+    assert_int_equal(q.code, APP_CODE_OK);
+    ledger_account_t a;
+    assert_int_equal(ledger_account_decode(&a, q.value, q.value_len), CAIRN_OK);
+    assert_int_equal(a.nonce, 2);
+    app_query_result_free(&q);
+    txspec s = {TX_TRANSFER, 0, 3, 1, 1, 10, NULL, NULL};
+    assert_int_equal(block_one(&nd, 4, &s), APP_CODE_OK);
+    assert_int_equal(account(&nd, ADDR[1]).balance, 1040);
+    kv_batch b;
+    kv_batch_init(&b);
+    assert_int_equal(app_prune(nd.app, 5, &b), CAIRN_EINVALID_ARG); /* beyond the last */
+    kv_batch_deinit(&b);
+    node_stop(&nd);
+}
+
 static void bad_queries_get_codes(void **state)
 {
     (void)state;
@@ -748,6 +784,7 @@ int main(void)
         cmocka_unit_test(block_of_10000_transfers_gives_one_app_hash),
         cmocka_unit_test(random_txs_conserve_supply_and_failures_change_nothing),
         cmocka_unit_test(account_proofs_verify_against_the_app_hash),
+        cmocka_unit_test(pruned_heights_answer_bad_height_and_later_ones_still_work),
         cmocka_unit_test(bad_queries_get_codes),
         cmocka_unit_test(restart_resumes_at_the_last_committed_height),
     };

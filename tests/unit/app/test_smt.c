@@ -683,6 +683,74 @@ static void scrub_walks_every_node_and_finds_damage(void **state)
     kv_mem_free(m);
 }
 
+static size_t count_prefix(const kv_mem *m, uint8_t prefix)
+{
+    size_t pos = 0, kn, vn, n = 0;
+    const uint8_t *k, *v;
+    while (kv_mem_next(m, &pos, &k, &kn, &v, &vn)) n += k[0] == prefix;
+    return n;
+}
+
+static void pruning_keeps_later_versions_and_bounds_storage(void **state)
+{
+    (void)state;
+    model_init();
+    kv_mem *m = kv_mem_new();
+    uint64_t seed = 31;
+    uint8_t roots[11][32];
+    uint64_t base = SMT_VERSION_NONE;
+    for (uint64_t ver = 1; ver <= 10; ver++) {
+        random_round(m, &seed, base, ver, 200, roots[ver]);
+        base = ver;
+    }
+    kv_reader r = kv_mem_reader(m);
+    kv_batch b;
+    uint64_t pruned, total = 0;
+    for (uint64_t v = 2; v <= 8; v++) { /* keep versions 8, 9, 10 */
+        kv_batch_init(&b);
+        assert_int_equal(smt_prune(&r, v, &b, &pruned), CAIRN_OK);
+        total += pruned;
+        assert_int_equal(kv_mem_apply(m, &b), CAIRN_OK);
+        kv_batch_deinit(&b);
+    }
+    assert_true(total > 0);
+    smt_scrub_stats st;
+    uint8_t bad[32], got[32];
+    for (uint64_t v = 8; v <= 10; v++) {
+        assert_int_equal(smt_scrub(&r, v, v == 10, &st, bad), CAIRN_OK);
+        assert_int_equal(smt_root(&r, v, got), CAIRN_OK);
+        assert_memory_equal(got, roots[v], 32);
+    }
+    assert_int_equal(smt_root(&r, 7, got), CAIRN_ENOT_FOUND);
+    buf_t pf;
+    buf_init(&pf, CAIRN_PROOF_BYTES_MAX);
+    bool found;
+    assert_int_equal(smt_prove(&r, 7, model[0].key, 8, &pf, NULL, NULL, &found),
+                     CAIRN_EBAD_HEIGHT);
+    buf_reset(&pf);
+    assert_int_equal(smt_prove(&r, 10, model[0].key, 8, &pf, NULL, NULL, &found), CAIRN_OK);
+    assert_int_equal(verify_proof(roots[10], model[0].key, 8,
+                                  model[0].present ? model[0].val : NULL,
+                                  model[0].present ? model[0].val_len : 0,
+                                  &pf),
+                     CAIRN_PROOF_OK);
+    buf_deinit(&pf);
+    /* Keep only version 10: exactly its own nodes remain. */
+    for (uint64_t v = 9; v <= 10; v++) {
+        kv_batch_init(&b);
+        assert_int_equal(smt_prune(&r, v, &b, &pruned), CAIRN_OK);
+        assert_int_equal(kv_mem_apply(m, &b), CAIRN_OK);
+        kv_batch_deinit(&b);
+    }
+    assert_int_equal(smt_scrub(&r, 10, true, &st, bad), CAIRN_OK);
+    assert_int_equal(count_prefix(m, 'N'), st.leaves + st.internal);
+    assert_int_equal(count_prefix(m, 'R'), 1);
+    kv_batch_init(&b);
+    assert_int_equal(smt_prune(&r, 10, &b, &pruned), CAIRN_ENOT_FOUND); /* done already */
+    kv_batch_deinit(&b);
+    kv_mem_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -704,6 +772,7 @@ int main(void)
         cmocka_unit_test(node_decoder_rejects_internal_node_with_lone_leaf),
         cmocka_unit_test(damaged_node_is_reported_as_corrupt_not_served),
         cmocka_unit_test(scrub_walks_every_node_and_finds_damage),
+        cmocka_unit_test(pruning_keeps_later_versions_and_bounds_storage),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
