@@ -5,6 +5,9 @@
 #include "cli/cli.h"
 
 static const cli_command commands[] = {
+    {"init", "create a home folder: config, genesis, node and validator keys", cli_init},
+    {"keys", "manage account keys: new, show, list", cli_keys},
+    {"tx", "build and sign transactions offline, or decode one", cli_tx},
     {"version", "print the version", cli_version},
 };
 

@@ -343,6 +343,37 @@ static void block_seeds(void **s)
     check_dir("block", rt_block, 2);
 }
 
+static cairn_err rt_state(const uint8_t *p, size_t n, buf_t *out)
+{
+    static chain_state_t v;
+    CAIRN_TRY(chain_state_decode(&v, p, n));
+    return chain_state_encode(&v, out);
+}
+
+static void state_seeds(void **s)
+{
+    (void)s;
+    static chain_state_t st;
+    uint8_t app[HASH_BYTES];
+    memset(app, 0xaa, HASH_BYTES);
+    assert_int_equal(chain_state_genesis(&st, &cid, 1700000000000000000LL, &vs, app), CAIRN_OK);
+    buf_t b;
+    buf_init(&b, 0);
+    assert_int_equal(chain_state_encode(&st, &b), CAIRN_OK);
+    write_or_check("state", 1, &b);
+    buf_deinit(&b);
+    st.last_height = 2;
+    memset(st.last_block_id, 0x5b, HASH_BYTES);
+    st.last_time_ns += 2000000000LL;
+    st.last_validators = st.validators;
+    valset_increment_priority(&st.validators, 1);
+    buf_init(&b, 0);
+    assert_int_equal(chain_state_encode(&st, &b), CAIRN_OK);
+    write_or_check("state", 2, &b);
+    buf_deinit(&b);
+    check_dir("state", rt_state, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +381,7 @@ int main(void)
         cmocka_unit_test(proposal_seeds), cmocka_unit_test(commit_seeds),
         cmocka_unit_test(header_seeds),   cmocka_unit_test(evidence_seeds),
         cmocka_unit_test(valset_seeds),   cmocka_unit_test(block_seeds),
+        cmocka_unit_test(state_seeds),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
