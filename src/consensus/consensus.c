@@ -139,10 +139,18 @@ static cons_round_t *round_find(consensus_t *c, uint32_t r)
     return NULL;
 }
 
-static bool round_protected(const consensus_t *c, uint32_t r)
+static cons_round_t *round_find(consensus_t *c, uint32_t r);
+
+/* Rounds whose votes the upon-clauses may still need: the current and future
+ * ones, the lock's, the valid value's and the POL round of the current proposal. */
+static bool round_protected(consensus_t *c, uint32_t r)
 {
-    return r >= c->round || (c->locked_round >= 0 && r == (uint32_t)c->locked_round) ||
-           (c->valid_round >= 0 && r == (uint32_t)c->valid_round);
+    if (r >= c->round || (c->locked_round >= 0 && r == (uint32_t)c->locked_round) ||
+        (c->valid_round >= 0 && r == (uint32_t)c->valid_round))
+        return true;
+    const cons_round_t *cur = round_find(c, c->round);
+    return cur && cur->has_proposal && cur->proposal.pol_round >= 0 &&
+           r == (uint32_t)cur->proposal.pol_round;
 }
 
 static void voteset_clear(cons_voteset_t *vs)
@@ -649,11 +657,22 @@ static void restore(consensus_t *c, const cons_persist_t *r)
     c->voted = 0;
     c->proposed = c->create_pending = false;
     c->dirty = true;
-    CAIRN_ASSERT(round_get(c, r->round) != NULL);
+    cons_round_t *s = round_get(c, r->round);
+    CAIRN_ASSERT(s != NULL);
     /* Ask again for the same votes: the signer hands back its stored signature. */
     if (r->voted & 1) sign_vote(c, VOTE_PREVOTE, r->prevote_id);
     if (r->voted & 2) sign_vote(c, VOTE_PRECOMMIT, r->precommit_id);
     emit_persist(c);
+    /* The votes that armed lines 34/47 before the crash may never come again
+     * (peers moved on, our own may be refused by the signer): arm the step's
+     * timeout now. A timeout only ever leads to nil votes or the next round. */
+    if (r->step == CONS_STEP_PREVOTE) {
+        s->timeout_prevote_set = true;
+        schedule_timeout(c, CONS_STEP_PREVOTE);
+    } else {
+        s->timeout_precommit_set = true;
+        schedule_timeout(c, CONS_STEP_PRECOMMIT);
+    }
 }
 
 static cairn_err on_start(consensus_t *c, const cons_input_t *in)
@@ -754,6 +773,20 @@ const uint8_t *consensus_locked_id(const consensus_t *c)
 uint64_t consensus_drops(const consensus_t *c, enum cons_drop d)
 {
     return (unsigned)d < CONS_DROP__COUNT ? c->drops[d] : 0;
+}
+
+uint32_t consensus_votes_get(const consensus_t *c, uint32_t round, uint8_t type, vote_t *out,
+                            uint32_t max)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < CONS_ROUND_SLOTS; i++) {
+        const cons_round_t *s = &c->rounds[i];
+        if (!s->used || s->round != round) continue;
+        const cons_voteset_t *vs = type == VOTE_PREVOTE ? &s->prevotes : &s->precommits;
+        for (uint32_t k = 0; k < c->vals.count && n < max; k++)
+            if (vs->have[k]) out[n++] = vs->votes[k];
+    }
+    return n;
 }
 
 void consensus_snapshot(const consensus_t *c, cons_persist_t *out)
