@@ -1039,10 +1039,10 @@ static void on_gossip(world_t *w, node_t *x)
     if (!x->up || x->byz == BYZ_SILENT || x->byz == BYZ_EQUIV) return;
     msg_t st = {.kind = M_STATUS, .from = x->idx, .height = x->height + 1, .round = consensus_round(x->core)};
     uint32_t r = consensus_round(x->core);
-    vote_t pol[SIM_NODES_MAX];
+    vote_t pol[2 * SIM_NODES_MAX];
     uint32_t n_pol = 0;
     if (x->g_prop && x->my_prop.height == x->height + 1 && x->my_prop.round == r && x->my_prop.pol_round >= 0)
-        n_pol = consensus_votes_get(x->core, (uint32_t)x->my_prop.pol_round, VOTE_PREVOTE, pol, SIM_NODES_MAX);
+        n_pol = consensus_votes_get(x->core, (uint32_t)x->my_prop.pol_round, VOTE_PREVOTE, pol, 2 * SIM_NODES_MAX);
     for (uint32_t j = 0; j < w->n; j++) {
         if (j == x->idx) continue;
         st.to = j;

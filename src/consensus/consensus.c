@@ -156,6 +156,7 @@ static bool round_protected(consensus_t *c, uint32_t r)
 static void voteset_clear(cons_voteset_t *vs)
 {
     memset(vs->have, 0, sizeof vs->have);
+    memset(vs->have2, 0, sizeof vs->have2);
     memset(vs->evidenced, 0, sizeof vs->evidenced);
     vs->n_tally = 0;
     vs->power_any = 0;
@@ -335,8 +336,10 @@ static void decide(consensus_t *c, cons_round_t *s, const uint8_t id[static HASH
 {
     c->n_decided = 0;
     const cons_voteset_t *vs = &s->precommits;
-    for (uint32_t i = 0; i < c->vals.count; i++)
+    for (uint32_t i = 0; i < c->vals.count; i++) {
         if (vs->have[i] && id_eq(vs->votes[i].block_id, id)) c->decided[c->n_decided++] = vs->votes[i];
+        else if (vs->have2[i] && id_eq(vs->votes2[i].block_id, id)) c->decided[c->n_decided++] = vs->votes2[i];
+    }
     c->step = CONS_STEP_DECIDED;
     cons_output_t *x = push(c, CONS_OUT_DECIDE);
     x->u.decide.height = c->height;
@@ -495,19 +498,20 @@ static void note_round(consensus_t *c, uint32_t idx, uint32_t r)
     }
 }
 
-static void tally_add(const valset_t *vals, cons_voteset_t *vs, const uint8_t *id, int64_t power)
+static void tally_add(const valset_t *vals, cons_voteset_t *vs, const uint8_t *id, int64_t power,
+                      bool first)
 {
     cons_tally_t *t = NULL;
     for (uint32_t i = 0; i < vs->n_tally && !t; i++)
         if (id_eq(vs->tally[i].id, id)) t = &vs->tally[i];
     if (!t) {
-        CAIRN_ASSERT(vs->n_tally < VALIDATORS_MAX); /* one entry per voter at most */
+        CAIRN_ASSERT(vs->n_tally < 2 * VALIDATORS_MAX); /* one entry per kept vote at most */
         t = &vs->tally[vs->n_tally++];
         memcpy(t->id, id, HASH_BYTES);
         t->power = 0;
     }
     t->power += power;
-    vs->power_any += power;
+    if (first) vs->power_any += power;
     if (vs->quorum < 0 && valset_has_quorum(vals, t->power)) vs->quorum = (int32_t)(t - vs->tally);
 }
 
@@ -540,11 +544,20 @@ static cairn_err on_vote(consensus_t *c, const vote_t *v)
             x->u.evidence.a = vs->votes[idx];
             x->u.evidence.b = *v;
         }
-        return drop(c, CONS_DROP_CONFLICTING_VOTE, CAIRN_EBAD_EVIDENCE);
+        if (vs->have2[idx]) {
+            if (id_eq(vs->votes2[idx].block_id, v->block_id))
+                return drop(c, CONS_DROP_DUPLICATE, CAIRN_EDUPLICATE);
+            return drop(c, CONS_DROP_CONFLICTING_VOTE, CAIRN_EBAD_EVIDENCE);
+        }
+        vs->have2[idx] = 1; /* counted for its value only (consensus_int.h) */
+        vs->votes2[idx] = *v;
+        tally_add(&c->vals, vs, v->block_id, c->vals.v[idx].power, false);
+        evaluate(c);
+        return CAIRN_OK;
     }
     vs->have[idx] = 1;
     vs->votes[idx] = *v;
-    tally_add(&c->vals, vs, v->block_id, c->vals.v[idx].power);
+    tally_add(&c->vals, vs, v->block_id, c->vals.v[idx].power, true);
     evaluate(c);
     return CAIRN_OK;
 }
@@ -785,6 +798,8 @@ uint32_t consensus_votes_get(const consensus_t *c, uint32_t round, uint8_t type,
         const cons_voteset_t *vs = type == VOTE_PREVOTE ? &s->prevotes : &s->precommits;
         for (uint32_t k = 0; k < c->vals.count && n < max; k++)
             if (vs->have[k]) out[n++] = vs->votes[k];
+        for (uint32_t k = 0; k < c->vals.count && n < max; k++)
+            if (vs->have2[k]) out[n++] = vs->votes2[k];
     }
     return n;
 }
