@@ -24,7 +24,9 @@ static void usage(void)
             "                 [--schedule NAME] [--trace] [--quiet] [--expect-violation]\n"
             "schedules:");
     for (int i = 0; sim_schedule_names[i]; i++) fprintf(stderr, " %s", sim_schedule_names[i]);
-    fprintf(stderr, " split-brain (negative control: > 1/3 Byzantine)\n");
+    fprintf(stderr, "\nnegative controls (use --expect-violation): split-brain (2 of 4 equivocating\n"
+                    "across a partition: agreement must fail), stall (1/3 of the power silent:\n"
+                    "liveness must fail)\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)

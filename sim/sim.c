@@ -86,7 +86,9 @@ static const sched_t SCHEDULES[] = {
     {"byzantine", 0.05, 0.03, 0.02, 2 * MS, 15 * MS, false, false, false, false, true, false, 0, 1},
     {"chaos", 0.08, 0.05, 0.03, 1 * MS, 30 * MS, true, true, true, true, true, false, 0.003, 1},
     {"split-brain", 0, 0, 0, 2 * MS, 8 * MS, false, false, false, false, false, true, 0, 2},
+    {"stall", 0.02, 0.02, 0.02, 2 * MS, 8 * MS, false, false, false, false, false, false, 0, 3},
 };
+#define N_REGULAR 7 /* the first ones; the rest are negative controls */
 #define N_SCHED (sizeof SCHEDULES / sizeof SCHEDULES[0])
 
 const char *const sim_schedule_names[] = {"calm", "lossy", "partition", "crash", "skew",
@@ -788,7 +790,10 @@ static void node_run(world_t *w, node_t *x)
         x->q_n--;
         out.n = 0;
         cairn_err rc = consensus_step(x->core, &in, local_now(w, x), &out);
-        if (rc != CAIRN_OK) w->res->drops_by_core++;
+        if (rc != CAIRN_OK) {
+            w->res->drops_by_core++;
+            trace(w, x->idx, "core dropped input kind %u: %s", in.kind, cairn_errname(rc));
+        }
         apply_outputs(w, x, &out);
     }
     x->running = false;
@@ -1028,6 +1033,15 @@ static void on_deliver(world_t *w, node_t *x, const msg_t *m)
         if (mh == cur + 1 && x->n_future < FUTURE_MAX) x->future[x->n_future++] = *m;
         return;
     }
+    if (w->opt.trace) {
+        char hb[9];
+        if (m->kind == M_VOTE)
+            trace(w, x->idx, "recv %s r=%u %s from n%u", m->vote.type == VOTE_PREVOTE ? "prevote" : "precommit",
+                  m->vote.round, hex8(m->vote.block_id, hb), m->from);
+        else if (m->kind == M_PROPOSAL)
+            trace(w, x->idx, "recv proposal r=%u pol=%d %s from n%u", m->prop.round, m->prop.pol_round,
+                  hex8(m->prop.block_id, hb), m->from);
+    }
     wal_append(x, W_MSG, NULL, m); /* not synced: may be lost in a crash */
     feed_msg(w, x, m);
 }
@@ -1137,6 +1151,12 @@ static void world_setup(world_t *w)
         w->nodes[w->n - 2].byz = BYZ_EQUIV;
         w->blocked[0][1] = w->blocked[1][0] = true; /* the honest 0 and 1 never meet */
         w->partitioned = true;
+    } else if (w->sc->byz == 3) { /* at least 1/3 of the power silent: no progress */
+        int64_t bp = 0;
+        for (uint32_t i = w->n; i-- > 0 && bp * 3 < total;) {
+            bp += power[i];
+            w->nodes[i].byz = BYZ_SILENT;
+        }
     } else if (w->sc->byz) {
         static const int kinds[] = {BYZ_EQUIV, BYZ_DOUBLE, BYZ_INVALID, BYZ_SILENT};
         int64_t bp = 0;
@@ -1220,7 +1240,7 @@ int sim_run(const sim_options_t *opt, sim_result_t *r)
         w.sc = sched_find(opt->schedule);
     } else {
         uint64_t s = opt->seed;
-        w.sc = &SCHEDULES[splitmix64(&s) % (N_SCHED - 1)];
+        w.sc = &SCHEDULES[splitmix64(&s) % N_REGULAR];
     }
     CAIRN_ASSERT(w.sc != NULL);
     r->schedule = w.sc->name;
