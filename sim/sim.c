@@ -391,7 +391,7 @@ static uint32_t block_make(world_t *w, node_t *x, uint64_t h, int64_t t, const v
     b.time_ns = t;
     b.invalid = invalid;
     b.n_lc = n_lc > SIM_NODES_MAX ? SIM_NODES_MAX : n_lc;
-    memcpy(b.lc, lc, b.n_lc * sizeof *lc);
+    if (b.n_lc) memcpy(b.lc, lc, b.n_lc * sizeof *lc);
     uint64_t salt = rng_next(&w->rng);
     hash_ctx c;
     hash_init(&c);
