@@ -792,7 +792,8 @@ static void node_run(world_t *w, node_t *x)
         cairn_err rc = consensus_step(x->core, &in, local_now(w, x), &out);
         if (rc != CAIRN_OK) {
             w->res->drops_by_core++;
-            trace(w, x->idx, "core dropped input kind %u: %s", in.kind, cairn_errname(rc));
+            static const char *const kinds[] = {"?", "start", "proposal", "vote", "block", "created", "timeout"};
+            trace(w, x->idx, "core dropped %s: %s", kinds[in.kind <= 6 ? in.kind : 0], cairn_errname(rc));
         }
         apply_outputs(w, x, &out);
     }
@@ -1041,6 +1042,9 @@ static void on_deliver(world_t *w, node_t *x, const msg_t *m)
         else if (m->kind == M_PROPOSAL)
             trace(w, x->idx, "recv proposal r=%u pol=%d %s from n%u", m->prop.round, m->prop.pol_round,
                   hex8(m->prop.block_id, hb), m->from);
+        else if (m->kind == M_BLOCK)
+            trace(w, x->idx, "recv block %s from n%u%s", hex8(block_at(w, m->block)->id, hb), m->from,
+                  block_validate_at(w, x, block_at(w, m->block)) == CONS_BLOCK_VALID ? "" : " (invalid)");
     }
     wal_append(x, W_MSG, NULL, m); /* not synced: may be lost in a crash */
     feed_msg(w, x, m);
@@ -1196,6 +1200,16 @@ static void world_setup(world_t *w)
         if (x->byz == BYZ_SILENT || x->byz == BYZ_EQUIV) continue;
         x->core = consensus_new(&w->cfg, x->addr);
         CAIRN_ASSERT(x->core != NULL);
+    }
+    if (w->opt.trace) {
+        static const char *const byz_names[] = {"honest", "silent", "double-voter", "invalid-blocks",
+                                                "equivocator"};
+        printf("# seed=%" PRIu64 " schedule=%s validators=%u heights=%u\n", w->opt.seed, w->sc->name,
+               w->n, w->opt.heights);
+        for (uint32_t i = 0; i < w->n; i++)
+            printf("# n%u: valset index %u, power %" PRId64 ", %s, skew %+.3f s, drift %+" PRId64 " ppm\n", i,
+                   w->nodes[i].vidx, vs0.v[w->nodes[i].vidx].power, byz_names[w->nodes[i].byz],
+                   (double)w->nodes[i].skew_ns / SEC, w->nodes[i].drift_ppm);
     }
     for (uint32_t i = 0; i < w->n; i++) {
         node_t *x = &w->nodes[i];
