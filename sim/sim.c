@@ -1083,6 +1083,21 @@ static void on_gossip(world_t *w, node_t *x)
             net_send(w, &vm);
         }
     }
+    /* Relay everybody's votes of the current round to two random peers: the
+     * algorithm assumes that what one honest node received, all eventually do
+     * (a crashed voter's vote may survive only at its peers). */
+    if (w->n < 2) return;
+    vote_t held[2 * SIM_NODES_MAX];
+    for (int k = 0; k < 2; k++) {
+        uint32_t j = (x->idx + 1 + (uint32_t)rng_below(&w->rng, w->n - 1)) % w->n;
+        for (uint8_t type = VOTE_PREVOTE; type <= VOTE_PRECOMMIT; type++) {
+            uint32_t n = consensus_votes_get(x->core, r, type, held, 2 * SIM_NODES_MAX);
+            for (uint32_t i = 0; i < n; i++) {
+                msg_t vm = {.kind = M_VOTE, .from = x->idx, .to = j, .vote = held[i]};
+                net_send(w, &vm);
+            }
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ faults */
