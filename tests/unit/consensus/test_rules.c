@@ -313,6 +313,56 @@ static void non_validator_never_signs(void **state)
     h_free(h);
 }
 
+/* Only CONS_ROUND_SLOTS rounds are kept: the oldest past rounds go first, and a
+ * far-ahead vote is not stored (but still counts toward a round skip). */
+static void old_and_far_rounds_are_not_kept(void **state)
+{
+    (void)state;
+    h_t *h = h_new(false, 0);
+    h_start(h);
+    assert_int_equal(h_feed_vote(h, VOTE_PREVOTE, 0, h_other(h, 0), 1), CAIRN_OK);
+    for (uint32_t r = 0; r < CONS_ROUND_SLOTS + 4; r++) /* votes in every round on the way */
+        assert_int_equal(h_feed_timeout(h, r, CONS_STEP_PRECOMMIT), CAIRN_OK);
+    uint32_t cur = consensus_round(h->c);
+    assert_int_equal(cur, CONS_ROUND_SLOTS + 4);
+    /* Rounds cur-15 .. cur are kept: the vote of round 0 is gone, newer ones stay. */
+    assert_int_equal(h_feed_vote(h, VOTE_PRECOMMIT, cur - CONS_ROUND_SLOTS + 1, h_other(h, 0), 1), CAIRN_OK);
+    assert_int_equal(h_feed_vote(h, VOTE_PREVOTE, 0, h_other(h, 0), 1), CAIRN_ELIMIT); /* not a duplicate */
+    assert_int_equal(consensus_drops(h->c, CONS_DROP_DUPLICATE), 0);
+    assert_int_equal(consensus_drops(h->c, CONS_DROP_NO_SLOT), 1);
+    assert_int_equal(h_feed_vote(h, VOTE_PREVOTE, cur + CONS_ROUNDS_AHEAD + 1, h_other(h, 1), 1),
+                     CAIRN_ELIMIT);
+    assert_int_equal(consensus_drops(h->c, CONS_DROP_NO_SLOT), 2);
+    assert_int_equal(consensus_round(h->c), cur);
+    /* A second validator that far ahead makes f+1: the core goes there. */
+    assert_int_equal(h_feed_vote(h, VOTE_PREVOTE, cur + CONS_ROUNDS_AHEAD + 1, h_other(h, 2), 1), CAIRN_OK);
+    assert_int_equal(consensus_round(h->c), cur + CONS_ROUNDS_AHEAD + 1);
+    h_free(h);
+}
+
+static void malformed_or_stale_start_is_refused(void **state)
+{
+    (void)state;
+    h_t *h = h_new(false, 0);
+    cons_input_t in = {.kind = CONS_IN_START_HEIGHT};
+    in.u.start.height = 1;
+    in.u.start.validators = NULL;
+    assert_int_equal(h_step(h, &in), CAIRN_EINVALID_ARG);
+    in.u.start.validators = &h->vs;
+    in.u.start.n_last_commit = 2; /* without the votes */
+    assert_int_equal(h_step(h, &in), CAIRN_EINVALID_ARG);
+    in.u.start.n_last_commit = 0;
+    in.u.start.height = 0;
+    assert_int_equal(h_step(h, &in), CAIRN_EINVALID_ARG);
+    assert_int_equal(consensus_drops(h->c, CONS_DROP_MALFORMED), 3);
+    in.u.start.height = 3;
+    assert_int_equal(h_step(h, &in), CAIRN_OK);
+    in.u.start.height = 2; /* going back */
+    assert_int_equal(h_step(h, &in), CAIRN_EBAD_HEIGHT);
+    assert_int_equal(consensus_height(h->c), 3);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +381,8 @@ int main(void)
         cmocka_unit_test(restart_resumes_the_lock_and_repeats_its_vote),
         cmocka_unit_test(inputs_before_the_first_height_are_dropped),
         cmocka_unit_test(non_validator_never_signs),
+        cmocka_unit_test(old_and_far_rounds_are_not_kept),
+        cmocka_unit_test(malformed_or_stale_start_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

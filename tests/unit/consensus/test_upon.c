@@ -66,6 +66,7 @@ static void proposer_reproposes_its_valid_value(void **state)
     assert_null(h_out(h, CONS_OUT_CREATE_BLOCK, 0));
     const cons_output_t *p = h_out(h, CONS_OUT_SIGN_PROPOSAL, 0);
     assert_non_null(p);
+    assert_true(h_out(h, CONS_OUT_PERSIST, 0) < p); /* the new round is persisted first */
     assert_true(h_is_tag(p->u.proposal.block_id, 5));
     assert_int_equal(p->u.proposal.pol_round, 0);
     assert_int_equal(p->u.proposal.round, 2);
