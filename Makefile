@@ -93,7 +93,7 @@ $(FUZZ_BUILD)/src/%.o: src/%.c
 $(FUZZ_BUILD)/libcairn.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libcairn.a
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(LIBS)
 fuzz: $(FUZZ_BIN)
 
 sim-long: all

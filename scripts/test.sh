@@ -53,7 +53,7 @@ if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
   echo "== fuzz smoke"
   if make -j"$jobs" fuzz >"$log_dir/build-fuzz.log" 2>&1; then
     secs=${FUZZ_SECONDS:-$([ "${FAST:-0}" = 1 ] && echo 3 || echo 15)}
-    for f in build-fuzz/fuzz_*; do
+    for f in $(find build-fuzz -maxdepth 1 -type f -executable -name 'fuzz_*' ! -name '*.*' | sort); do
       name=$(basename "$f"); corpus=tests/fuzz/corpus/${name#fuzz_}
       work=$(mktemp -d); [ -d "$corpus" ] && cp -r "$corpus/." "$work/"
       run "fuzz/$name" "$f" -max_total_time="$secs" -max_len=65536 -timeout=10 "$work"

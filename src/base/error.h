@@ -63,11 +63,15 @@
     XX(HANDSHAKE, "peer handshake failed")                                         \
     XX(BAD_PEER, "peer misbehaved")                                                \
     XX(BAD_FRAME, "malformed or oversized frame")                                  \
+    XX(BAD_MAC, "message authentication failed")                                   \
+    XX(BANNED, "peer is banned")                                                   \
     /* mempool */                                                                  \
     XX(MEMPOOL_FULL, "mempool is full")                                            \
     XX(DUPLICATE, "duplicate")                                                     \
     /* config / cli */                                                             \
     XX(BAD_CONFIG, "invalid configuration")                                        \
+    XX(BAD_GENESIS, "invalid genesis file")                                        \
+    XX(KEY_PERMS, "key file is readable by group or others")                      \
     /* rpc */                                                                      \
     XX(BAD_REQUEST, "malformed request")
 

@@ -118,7 +118,8 @@ typedef struct {
  * VALIDATORS_MAX -> TOO_LARGE, total > VALSET_TOTAL_POWER_MAX -> OVERFLOW,
  * the same key twice -> DUPLICATE. vs is written only on success. */
 cairn_err valset_init(valset_t *vs, const validator_t *vals, uint32_t count) CAIRN_MUST_CHECK;
-/* Merkle root of the encoded (pubkey, power) entries in order. */
+/* RFC 6962 root whose leaves are pubkey[32] | power i64 (40 bytes), in set
+ * order; priorities are not hashed. */
 cairn_err valset_hash(const valset_t *vs, uint8_t out[static HASH_BYTES]) CAIRN_MUST_CHECK;
 int valset_index_of(const valset_t *vs, const uint8_t addr[static ADDR_BYTES]); /* -1 */
 /* CometBFT's IncrementProposerPriority(times): rescale to a window of
@@ -129,9 +130,11 @@ int valset_index_of(const valset_t *vs, const uint8_t addr[static ADDR_BYTES]); 
 void valset_increment_priority(valset_t *vs, uint32_t times);
 /* The proposer chosen by the last increment; borrows from vs. */
 const validator_t *valset_proposer(const valset_t *vs);
-/* > 2/3 of total power, exact integer arithmetic. */
+/* > 2/3 of total power: 3 * power > 2 * total, exact (128-bit) arithmetic, so
+ * exactly 2/3 is not a quorum. Any int64 power is safe to pass. */
 bool valset_has_quorum(const valset_t *vs, int64_t power);
-/* >= 1/3 + 1 (f+1): at least one honest validator. */
+/* > 1/3 of total power (3 * power > total, i.e. >= total/3 + 1 in integer
+ * division; f+1): at least one honest validator. */
 bool valset_has_one_third(const valset_t *vs, int64_t power);
 /* Encodes everything, priorities and proposer included (for storage). */
 cairn_err valset_encode(const valset_t *vs, buf_t *out) CAIRN_MUST_CHECK;
@@ -203,12 +206,20 @@ typedef struct {
     commit_sig_t *sigs;
 } commit_t;
 
+/* Height 0 is the empty commit of block 1: round 0, nil block id, no slots.
+ * Any other commit has a non-nil block id and 1..VALIDATORS_MAX slots.
+ * Absent slots encode only their flag: their other fields are not encoded
+ * (and decode as zero). Flags outside commit_flag -> NONCANONICAL. */
 cairn_err commit_encode(const commit_t *c, buf_t *out) CAIRN_MUST_CHECK;
-/* Allocates c->sigs; commit_free() releases it. */
+/* Allocates c->sigs; commit_free() releases it. On error nothing is allocated. */
 cairn_err commit_decode(commit_t *c, const uint8_t *p, size_t n) CAIRN_MUST_CHECK;
 void commit_free(commit_t *c);
+/* SHA-256 of the commit's encoding (the header's last_commit_hash). */
 cairn_err commit_hash(const commit_t *c, uint8_t out[static HASH_BYTES]) CAIRN_MUST_CHECK;
-/* Every present signature verifies and the ones for the block carry > 2/3 of vs. */
+/* Every present signature verifies and the ones for the block carry > 2/3 of vs.
+ * Errors: BAD_HEIGHT (other height), BAD_COMMIT (other block, slot count !=
+ * vs->count, or not > 2/3), BAD_VALIDATOR (slot address is not vs's validator
+ * at that index), BAD_SIGNATURE. */
 cairn_err commit_verify(const commit_t *c, const chain_id_t *cid, const valset_t *vs,
                         uint64_t height, const uint8_t block_id[static HASH_BYTES]) CAIRN_MUST_CHECK;
 /* The vote a commit slot stands for (to check its signature). */
@@ -216,11 +227,18 @@ void commit_sig_to_vote(const commit_t *c, uint32_t index, vote_t *out);
 
 /* ----------------------------------------------------------------- evidence */
 
-/* Two conflicting signed votes from one validator at one (height, round, type). */
+/* Two conflicting signed votes from one validator at one (height, round, type).
+ * Canonical order: a.block_id < b.block_id (memcmp); the decoder rejects
+ * anything else with NONCANONICAL, so one offence has one encoding. */
 typedef struct {
     vote_t a;
     vote_t b;
 } evidence_t;
+
+/* Puts the two votes in canonical order. */
+void evidence_init(evidence_t *e, const vote_t *x, const vote_t *y);
+/* SHA-256 of the encoding: identifies the evidence (dedup, evidence_hash leaves). */
+cairn_err evidence_hash(const evidence_t *e, uint8_t out[static HASH_BYTES]) CAIRN_MUST_CHECK;
 
 cairn_err evidence_encode(const evidence_t *e, buf_t *out) CAIRN_MUST_CHECK;
 cairn_err evidence_decode(evidence_t *e, const uint8_t *p, size_t n) CAIRN_MUST_CHECK;
@@ -252,7 +270,9 @@ cairn_err header_decode(header_t *h, const uint8_t *p, size_t n) CAIRN_MUST_CHEC
 /* Block id: SHA-256 of the header encoding. */
 cairn_err header_hash(const header_t *h, uint8_t out[static HASH_BYTES]) CAIRN_MUST_CHECK;
 
-/* Heap object: block_free(). Tx bytes and evidence are owned by the block. */
+/* Heap object: block_free() frees txs, evidence, last_commit.sigs and owned
+ * (each with free()), so a block built by hand must malloc them or use
+ * block_assemble(). */
 typedef struct {
     header_t header;
     uint32_t n_txs;
@@ -263,13 +283,23 @@ typedef struct {
     uint8_t *owned;       /* backing memory for txs, freed by block_free */
 } block_t;
 
+/* Encoding: header | txs | evidence | last commit (docs/formats.md). Fails
+ * with TOO_LARGE beyond BLOCK_BYTES_MAX. */
 cairn_err block_encode(const block_t *b, buf_t *out) CAIRN_MUST_CHECK;
 /* Copies what it keeps: the result does not borrow from p. */
 cairn_err block_decode(block_t *b, const uint8_t *p, size_t n) CAIRN_MUST_CHECK;
 void block_free(block_t *b);
-/* Merkle root of tx hashes, as data_hash must be. */
+/* RFC 6962 root whose leaves are the 32-byte tx hashes, as data_hash must be
+ * (CometBFT's Txs.Hash); no txs -> SHA-256(""). */
 cairn_err block_data_hash(const block_t *b, uint8_t out[static HASH_BYTES]) CAIRN_MUST_CHECK;
+/* The same over evidence_hash() of each evidence. */
 cairn_err block_evidence_hash(const block_t *b, uint8_t out[static HASH_BYTES]) CAIRN_MUST_CHECK;
+/* Builds a block owning copies of the txs, evidence and last commit, with
+ * header = *h except data_hash, evidence_hash and last_commit_hash, which are
+ * computed. b is written only on success; free it with block_free(). */
+cairn_err block_assemble(block_t *b, const header_t *h, const bytes_view *txs, uint32_t n_txs,
+                         const evidence_t *ev, uint32_t n_ev,
+                         const commit_t *last_commit) CAIRN_MUST_CHECK;
 
 /* What the node knows of the chain before a block: enough to validate it. */
 typedef struct {
@@ -284,8 +314,38 @@ typedef struct {
     uint8_t last_results_hash[HASH_BYTES];
 } chain_state_t;
 
-/* Everything that does not need the application: heights, hashes, proposer,
- * last commit (>2/3 of last_validators), evidence, sizes and tx formats. */
+/* Everything that does not need the application, in this order (first failure
+ * wins): version (BAD_VERSION), chain id (BAD_CHAIN_ID), height = last + 1
+ * (BAD_HEIGHT), last_block_id (BAD_HASH), time > last time, or >= it at
+ * height 1 (BAD_TIME), validators / next validators / app / results hashes
+ * (BAD_HASH), proposer in validators (BAD_PROPOSER; whether it is the right one
+ * for the round is consensus' business), counts and size (TOO_LARGE), each tx
+ * decodes (BAD_TX), data / evidence / last commit hashes (BAD_HASH), last
+ * commit: empty at height 1, else commit_verify() against last_validators for
+ * last_block_id at height - 1 (BAD_COMMIT, BAD_SIGNATURE, ...), evidence:
+ * below this height, no duplicate, evidence_verify() against last_validators
+ * for the last height and validators for older ones (BAD_EVIDENCE). */
 cairn_err block_validate(const block_t *b, const chain_state_t *st) CAIRN_MUST_CHECK;
+
+/* The state before height 1: no last block, last time = genesis time (block 1
+ * may carry it), validators = vs (as valset_init made it: round 0 of height
+ * 1), no last validators (count 0), next validators hash = hash(vs), the
+ * application's initial app hash, last results hash = SHA-256(""). */
+cairn_err chain_state_genesis(chain_state_t *st, const chain_id_t *cid, int64_t genesis_time_ns,
+                              const valset_t *vs,
+                              const uint8_t app_hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
+/* After committing block header h (validated against *st): last height, block
+ * id and time from h; last validators = validators; validators incremented once
+ * (CometBFT's NextValidators.CopyIncrementProposerPriority(1)); app and
+ * results hashes from executing h's block. Validator-set changes are not
+ * supported yet: UNSUPPORTED when next_validators_hash is not the current
+ * set's hash. *st is changed only on success. */
+cairn_err chain_state_advance(chain_state_t *st, const header_t *h,
+                              const uint8_t app_hash[static HASH_BYTES],
+                              const uint8_t results_hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
+/* For the store (docs/formats.md "Chain state"). Strict: last_height 0 exactly
+ * when last_block_id is zero and there are no last validators (BAD_ENCODING). */
+cairn_err chain_state_encode(const chain_state_t *st, buf_t *out) CAIRN_MUST_CHECK;
+cairn_err chain_state_decode(chain_state_t *st, const uint8_t *p, size_t n) CAIRN_MUST_CHECK;
 
 #endif

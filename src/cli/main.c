@@ -5,6 +5,13 @@
 #include "cli/cli.h"
 
 static const cli_command commands[] = {
+    {"start", "run a node", cli_start},
+    {"devnet", "run a local multi-validator network in one command", cli_devnet},
+    {"testnet", "write the home folders of a new network, one per host", cli_testnet},
+    {"init", "create a home folder: config, genesis, node and validator keys", cli_init},
+    {"keys", "manage account keys: new, show, list", cli_keys},
+    {"tx", "build and sign transactions offline, or decode one", cli_tx},
+    {"inspect", "read and verify a stopped node's store: block, state, proof", cli_inspect},
     {"version", "print the version", cli_version},
 };
 

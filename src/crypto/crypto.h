@@ -36,6 +36,10 @@ void hash_final(hash_ctx *c, uint8_t out[static HASH_BYTES]);
 /* SHA-256 of the empty string (e3b0c442...), CometBFT's hash of nothing. */
 extern const uint8_t HASH_EMPTY[HASH_BYTES];
 
+/* SipHash-2-4 keyed short hash, for hash tables fed by untrusted keys. */
+#define SHORTHASH_KEY_BYTES 16
+uint64_t hash_short(const uint8_t key[static SHORTHASH_KEY_BYTES], const void *p, size_t n);
+
 /* Ed25519 (RFC 8032). */
 typedef struct {
     uint8_t pub[PUBKEY_BYTES];

@@ -33,3 +33,13 @@ void hash_final(hash_ctx *c, uint8_t out[static HASH_BYTES])
 {
     crypto_hash_sha256_final((crypto_hash_sha256_state *)c->state, out);
 }
+
+uint64_t hash_short(const uint8_t key[static SHORTHASH_KEY_BYTES], const void *p, size_t n)
+{
+    _Static_assert(crypto_shorthash_KEYBYTES == SHORTHASH_KEY_BYTES, "siphash key size");
+    uint8_t out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, p, n, key);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)out[i] << (8 * i);
+    return v;
+}

@@ -1,0 +1,421 @@
+/* node.c - opening a node's home, running its loop, closing it cleanly. */
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "node/keys.h"
+#include "node/node_int.h"
+
+int64_t node_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+uint64_t node_now_ms(const struct node *n) { return uv_now((uv_loop_t *)&n->loop); }
+
+static void node_stop(struct node *n);
+
+void node_fatal(struct node *n, const char *what, cairn_err rc)
+{
+    log_error("fatal: %s failed: %s; stopping the node", what, cairn_strerror(rc));
+    n->fatal = rc ? rc : CAIRN_EINTERNAL;
+    node_stop(n);
+}
+
+static cairn_err fail(char *errbuf, cairn_err rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static cairn_err fail(char *errbuf, cairn_err rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, NODE_ERR_MAX, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void path(char *out, const struct node *n, const char *rel)
+{
+    if (snprintf(out, NODE_PATH_MAX, "%s/%s", n->home, rel) >= NODE_PATH_MAX) out[0] = 0;
+}
+
+/* ------------------------------------------------------------------ p2p glue */
+
+static void on_peer_up(p2p_peer_t *peer, void *ud)
+{
+    struct node *n = ud;
+    peer_info *pi = calloc(1, sizeof *pi);
+    if (!pi) {
+        p2p_peer_close(peer, CAIRN_ENOMEM);
+        return;
+    }
+    p2p_peer_data_set(peer, pi);
+    log_info("peer up: %s (%s, %s)", p2p_peer_id(peer), p2p_peer_remote(peer),
+             p2p_peer_outbound(peer) ? "outbound" : "inbound");
+    node_status_broadcast(n, peer);
+    node_gossip_to_peer(n, peer);
+}
+
+static void on_peer_down(p2p_peer_t *peer, cairn_err reason, void *ud)
+{
+    struct node *n = ud;
+    node_sync_peer_down(n, peer);
+    free(p2p_peer_data(peer));
+    p2p_peer_data_set(peer, NULL);
+    if (!n->stopping)
+        log_info("peer down: %s (%s)", p2p_peer_id(peer), cairn_strerror(reason));
+}
+
+static bool kind_on_channel(uint8_t kind, uint8_t channel)
+{
+    switch (channel) {
+    case CH_CONSENSUS: return kind == MSG_PROPOSAL || kind == MSG_VOTE || kind == MSG_ROUND_STATE;
+    case CH_MEMPOOL: return kind == MSG_TXS;
+    case CH_SYNC:
+        return kind == MSG_STATUS || kind == MSG_BLOCK_REQUEST || kind == MSG_BLOCK_RESPONSE ||
+               kind == MSG_NO_BLOCK;
+    default: return false;
+    }
+}
+
+static msg_t recv_msg; /* large (a tx batch); the loop is single-threaded */
+
+static void on_recv(p2p_peer_t *peer, uint8_t channel, const uint8_t *p, size_t len, void *ud)
+{
+    struct node *n = ud;
+    if (n->stopping || !p2p_peer_data(peer)) return;
+    if (msg_decode(&recv_msg, p, len) != CAIRN_OK || !kind_on_channel(recv_msg.kind, channel)) {
+        p2p_peer_report(peer, P2P_REPORT_BAD_MESSAGE);
+        return;
+    }
+    switch (channel) {
+    case CH_CONSENSUS: node_cons_on_message(n, peer, &recv_msg); break;
+    case CH_SYNC: node_sync_on_message(n, peer, &recv_msg); break;
+    case CH_MEMPOOL: node_txs_from_peer(n, recv_msg.u.txs.txs, recv_msg.u.txs.count); break;
+    }
+}
+
+/* ------------------------------------------------------------------ open */
+
+static cairn_err open_config(struct node *n, char *errbuf)
+{
+    char p[NODE_PATH_MAX], err[CONFIG_ERR_MAX];
+    path(p, n, "config/config.ini");
+    config_defaults(&n->cfg);
+    cairn_err rc = config_load(p, &n->cfg, err);
+    if (rc) return fail(errbuf, rc, "%s", err);
+    log_level_set((log_level)n->cfg.node.log_level);
+    log_tag_set(n->cfg.node.moniker);
+    path(p, n, "config/genesis.json");
+    genesis_init(&n->genesis);
+    rc = genesis_load(&n->genesis, p, err);
+    if (rc) return fail(errbuf, rc, "%s", err);
+    n->chain_id = n->genesis.chain_id;
+    path(p, n, "config/node_key.json");
+    rc = keys_node_key_load(p, &n->node_key, err);
+    if (rc) return fail(errbuf, rc, "%s", err);
+    path(p, n, "config/priv_validator_key.json");
+    rc = keys_validator_key_load(p, &n->val_key, err);
+    if (rc) return fail(errbuf, rc, "%s", err);
+    key_address(n->val_address, n->val_key.pub);
+    return CAIRN_OK;
+}
+
+static cairn_err open_state(struct node *n, char *errbuf)
+{
+    char p[NODE_PATH_MAX];
+    path(p, n, "data");
+    mkdir(p, 0700);
+    path(p, n, "data/store");
+    store_options so;
+    store_options_default(&so);
+    so.sync = n->cfg.storage.sync_writes;
+    cairn_err rc = store_open(p, &so, &n->store);
+    if (rc) return fail(errbuf, rc, "cannot open the store %s: %s", p, cairn_strerror(rc));
+    rc = ledger_new(&n->chain_id, store_state_reader(n->store), &n->app);
+    if (rc) return fail(errbuf, rc, "cannot open the application state: %s", cairn_strerror(rc));
+    app_info_t info;
+    app_info(n->app, &info);
+    if (!info.initialized) {
+        if (store_height(n->store) != 0)
+            return fail(errbuf, CAIRN_ECORRUPT, "the store has blocks but no application state");
+        app_genesis_account_t *acc = calloc(n->genesis.n_accounts + 1, sizeof *acc);
+        if (!acc) return CAIRN_ENOMEM;
+        for (uint32_t i = 0; i < n->genesis.n_accounts; i++) {
+            memcpy(acc[i].address, n->genesis.accounts[i].address, ADDR_BYTES);
+            acc[i].balance = n->genesis.accounts[i].balance;
+        }
+        kv_batch b;
+        kv_batch_init(&b);
+        rc = app_init_chain(n->app, acc, n->genesis.n_accounts, info.app_hash, &b);
+        if (rc == CAIRN_OK) rc = store_state_write(n->store, &b);
+        kv_batch_deinit(&b);
+        free(acc);
+        if (rc) return fail(errbuf, rc, "cannot write the genesis state: %s", cairn_strerror(rc));
+        app_info(n->app, &info);
+    }
+    if (store_height(n->store) == 0) {
+        rc = chain_state_from_genesis(&n->st, &n->genesis, info.app_hash);
+        if (rc) return fail(errbuf, rc, "genesis: %s", cairn_strerror(rc));
+        return CAIRN_OK;
+    }
+    buf_t raw;
+    buf_init(&raw, 0);
+    rc = store_chain_state_get(n->store, &raw);
+    if (rc == CAIRN_OK) rc = chain_state_decode(&n->st, raw.data, raw.len);
+    buf_deinit(&raw);
+    if (rc) return fail(errbuf, rc, "the saved chain state is unreadable: %s", cairn_strerror(rc));
+    if (n->st.last_height != store_height(n->store) || info.height != n->st.last_height ||
+        memcmp(info.app_hash, n->st.app_hash, HASH_BYTES) != 0)
+        return fail(errbuf, CAIRN_ECORRUPT,
+                    "store (height %llu), chain state (height %llu) and application state "
+                    "(height %llu) disagree",
+                    (unsigned long long)store_height(n->store), (unsigned long long)n->st.last_height,
+                    (unsigned long long)info.height);
+    rc = store_commit_get(n->store, n->st.last_height, &n->last_commit);
+    if (rc == CAIRN_OK)
+        rc = node_commit_to_votes(&n->last_commit, &n->last_commit_votes, &n->n_last_commit_votes);
+    if (rc) return fail(errbuf, rc, "cannot read the last commit: %s", cairn_strerror(rc));
+    return CAIRN_OK;
+}
+
+static cairn_err open_signer(struct node *n, char *errbuf)
+{
+    n->is_validator = valset_index_of(&n->st.validators, n->val_address) >= 0;
+    if (!n->is_validator) return CAIRN_OK;
+    char p[NODE_PATH_MAX];
+    path(p, n, "data/priv_validator_state.bin");
+    cairn_err rc;
+    if (access(p, F_OK) != 0 && errno == ENOENT && store_height(n->store) == 0)
+        rc = signer_create(p, &n->val_key, &n->signer); /* a validator's first start */
+    else
+        rc = signer_open(p, &n->val_key, &n->signer);
+    if (rc == CAIRN_ENOT_FOUND)
+        return fail(errbuf, rc,
+                    "%s is missing although this validator has signed blocks: refusing to start, "
+                    "because signing without it could sign twice. Restore it from a backup.", p);
+    if (rc) return fail(errbuf, rc, "cannot open the signing state %s: %s", p, cairn_strerror(rc));
+    return CAIRN_OK;
+}
+
+typedef struct {
+    uint64_t height;
+    cons_persist_t rec;
+    bool found;
+} replay_ctx;
+
+static cairn_err replay_record(void *ctx, uint8_t type, const uint8_t *p, size_t len)
+{
+    replay_ctx *r = ctx;
+    cons_persist_t rec;
+    if (type != WAL_REC_PERSIST) return CAIRN_OK;
+    if (consensus_persist_decode(&rec, p, len) != CAIRN_OK) return CAIRN_EWAL_DAMAGED;
+    if (rec.height == r->height) {
+        r->rec = rec;
+        r->found = true;
+    }
+    return CAIRN_OK;
+}
+
+static cairn_err open_consensus(struct node *n, replay_ctx *replay, char *errbuf)
+{
+    char p[NODE_PATH_MAX];
+    path(p, n, "data/cs.wal");
+    cairn_err rc = wal_open(p, NULL, &n->wal);
+    if (rc) return fail(errbuf, rc, "consensus WAL %s: %s; refusing to start", p, cairn_strerror(rc));
+    memset(replay, 0, sizeof *replay);
+    replay->height = n->st.last_height + 1;
+    rc = wal_replay(n->wal, replay, replay_record);
+    if (rc) return fail(errbuf, rc, "replaying the consensus WAL: %s", cairn_strerror(rc));
+    cons_config_t cc;
+    consensus_config_default(&cc);
+    const config_t *c = &n->cfg;
+    cc.propose_base_ns = (int64_t)c->consensus.timeout_propose_ms * 1000000;
+    cc.propose_delta_ns = (int64_t)c->consensus.timeout_propose_delta_ms * 1000000;
+    cc.prevote_base_ns = (int64_t)c->consensus.timeout_prevote_ms * 1000000;
+    cc.prevote_delta_ns = (int64_t)c->consensus.timeout_prevote_delta_ms * 1000000;
+    cc.precommit_base_ns = (int64_t)c->consensus.timeout_precommit_ms * 1000000;
+    cc.precommit_delta_ns = (int64_t)c->consensus.timeout_precommit_delta_ms * 1000000;
+    n->cons = consensus_new(&cc, n->is_validator ? n->val_address : NULL);
+    if (!n->cons) return CAIRN_ENOMEM;
+    mempool_config mc;
+    mempool_config_defaults(&mc);
+    mc.max_txs = c->mempool.max_txs;
+    mc.max_bytes = c->mempool.max_bytes;
+    mc.max_tx_bytes = c->mempool.max_tx_bytes;
+    return mempool_new(&mc, &n->mempool);
+}
+
+static cairn_err open_p2p(struct node *n, char *errbuf)
+{
+    p2p_config pc;
+    p2p_config_default(&pc);
+    pc.inbound_max = n->cfg.p2p.max_inbound_peers;
+    pc.outbound_max = n->cfg.p2p.max_outbound_peers;
+    pc.frame_payload_max = n->cfg.p2p.max_frame_bytes;
+    pc.send_queue_bytes_max = n->cfg.p2p.send_queue_bytes;
+    pc.handshake_timeout_ms = n->cfg.p2p.handshake_timeout_ms;
+    cairn_err rc = p2p_new(&n->loop, &pc, &n->node_key, n->chain_id.id, &n->p2p);
+    if (rc) return fail(errbuf, rc, "p2p: %s", cairn_strerror(rc));
+    p2p_peer_callbacks_set(n->p2p, on_peer_up, on_peer_down, n);
+    uint8_t chans[] = {CH_CONSENSUS, CH_MEMPOOL, CH_SYNC};
+    for (size_t i = 0; i < sizeof chans; i++)
+        if ((rc = p2p_channel_register(n->p2p, chans[i], on_recv, n)) != CAIRN_OK) return rc;
+    char addr[CONFIG_HOST_MAX + 16];
+    config_addr_format(addr, sizeof addr, &n->cfg.p2p.listen);
+    rc = p2p_listen(n->p2p, addr);
+    if (rc) return fail(errbuf, rc, "p2p: cannot listen on %s: %s", addr, cairn_strerror(rc));
+    for (uint32_t i = 0; i < n->cfg.p2p.n_peers; i++) {
+        const config_peer_t *cp = &n->cfg.p2p.persistent_peers[i];
+        char id[2 * ADDR_BYTES + 1], target[P2P_ADDR_TEXT_MAX], host[CONFIG_HOST_MAX + 16];
+        hex_encode_lower(id, cp->id, ADDR_BYTES);
+        if (!strcmp(id, p2p_node_id(n->p2p))) continue; /* ourselves */
+        config_addr_format(host, sizeof host, &cp->addr);
+        if (snprintf(target, sizeof target, "%s@%s", id, host) >= (int)sizeof target)
+            return fail(errbuf, CAIRN_EBAD_CONFIG, "peer address too long: %s", host);
+        rc = p2p_dial(n->p2p, target, true);
+        if (rc) return fail(errbuf, rc, "p2p: cannot dial %s: %s", target, cairn_strerror(rc));
+    }
+    log_info("p2p: node id %s listening on %s", p2p_node_id(n->p2p), addr);
+    return CAIRN_OK;
+}
+
+static void tick(uv_timer_t *t)
+{
+    struct node *n = t->data;
+    node_gossip_tick(n);
+    node_status_broadcast(n, NULL);
+    node_sync_tick(n);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct node *n = s->data;
+    log_info("received %s; stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    node_stop(n);
+}
+
+cairn_err node_open(const char *home, node_t **out, char *errbuf)
+{
+    struct node *n = calloc(1, sizeof *n);
+    if (!n) return CAIRN_ENOMEM;
+    snprintf(n->home, sizeof n->home, "%s", home);
+    errbuf[0] = 0;
+    cairn_err rc = crypto_init();
+    replay_ctx replay;
+    if (rc == CAIRN_OK) rc = open_config(n, errbuf);
+    if (rc == CAIRN_OK) rc = open_state(n, errbuf);
+    if (rc == CAIRN_OK) rc = open_signer(n, errbuf);
+    if (rc == CAIRN_OK) rc = open_consensus(n, &replay, errbuf);
+    if (rc == CAIRN_OK && uv_loop_init(&n->loop) != 0) rc = CAIRN_EIO;
+    if (rc == CAIRN_OK) n->loop_ok = true;
+    if (rc == CAIRN_OK) rc = open_p2p(n, errbuf);
+    if (rc) {
+        if (!errbuf[0]) snprintf(errbuf, NODE_ERR_MAX, "%s", cairn_strerror(rc));
+        node_close(n);
+        return rc;
+    }
+    if (replay.found) {
+        n->restore = replay.rec;
+        n->has_restore = true;
+    }
+    for (int i = 0; i < NODE_TIMERS; i++) {
+        uv_timer_init(&n->loop, &n->timers[i].timer);
+        n->timers[i].timer.data = &n->timers[i];
+        n->timers[i].node = n;
+    }
+    uv_timer_init(&n->loop, &n->gossip_timer);
+    n->gossip_timer.data = n;
+    uv_timer_init(&n->loop, &n->next_height_timer);
+    n->next_height_timer.data = n;
+    uv_timer_init(&n->loop, &n->tx_flush_timer);
+    n->tx_flush_timer.data = n;
+    uv_signal_init(&n->loop, &n->sigint);
+    uv_signal_init(&n->loop, &n->sigterm);
+    n->sigint.data = n->sigterm.data = n;
+    n->handles_ok = true;
+    log_info("node open: chain %s, height %llu, %s", n->chain_id.id,
+             (unsigned long long)n->st.last_height,
+             n->is_validator ? "validator" : "full node (not in the validator set)");
+    *out = n;
+    return CAIRN_OK;
+}
+
+cairn_err node_run(node_t *n)
+{
+    uv_signal_start(&n->sigint, on_signal, SIGINT);
+    uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+    uv_timer_start(&n->gossip_timer, tick, NODE_GOSSIP_MS, NODE_GOSSIP_MS);
+    n->last_block_local_ms = (int64_t)node_now_ms(n);
+    node_cons_start_height(n, n->has_restore ? &n->restore : NULL);
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    return n->fatal;
+}
+
+static void close_cb(uv_handle_t *h) { (void)h; }
+
+static void p2p_closed(void *ud)
+{
+    struct node *n = ud;
+    n->p2p = NULL;
+}
+
+static void node_stop(struct node *n)
+{
+    if (n->stopping) return;
+    n->stopping = true;
+    if (!n->handles_ok) return;
+    node_timers_stop(n);
+    for (int i = 0; i < NODE_TIMERS; i++) uv_close((uv_handle_t *)&n->timers[i].timer, close_cb);
+    uv_close((uv_handle_t *)&n->gossip_timer, close_cb);
+    uv_close((uv_handle_t *)&n->next_height_timer, close_cb);
+    uv_close((uv_handle_t *)&n->tx_flush_timer, close_cb);
+    uv_close((uv_handle_t *)&n->sigint, close_cb);
+    uv_close((uv_handle_t *)&n->sigterm, close_cb);
+    /* Closing the handles restores the default action: a second signal (Ctrl-C
+     * in a terminal reaches every process of the group, and devnet forwards it
+     * too) must not kill the node halfway through its clean stop. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    if (n->p2p) p2p_close(n->p2p, p2p_closed, n);
+}
+
+void node_close(node_t *n)
+{
+    if (!n) return;
+    if (n->loop_ok) {
+        if (n->p2p && !n->stopping) { /* open failed after p2p_new */
+            n->stopping = true;
+            p2p_close(n->p2p, p2p_closed, n);
+        }
+        uv_run(&n->loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(&n->loop) != 0) log_warn("event loop closed with handles still open");
+    }
+    node_blocks_clear(n);
+    for (int i = 0; i < NODE_SYNC_WINDOW; i++) {
+        free(n->sync[i].block);
+        free(n->sync[i].commit);
+    }
+    for (uint32_t i = 0; i < n->n_gossip_msgs; i++) buf_deinit(&n->gossip_msgs[i]);
+    node_txs_gossip_release(n);
+    consensus_free(n->cons);
+    mempool_free(n->mempool);
+    wal_close(n->wal);
+    signer_close(n->signer);
+    app_free(n->app);
+    store_close(n->store);
+    commit_free(&n->last_commit);
+    free(n->last_commit_votes);
+    genesis_deinit(&n->genesis);
+    crypto_wipe(&n->val_key, sizeof n->val_key);
+    crypto_wipe(&n->node_key, sizeof n->node_key);
+    free(n);
+}

@@ -1,0 +1,194 @@
+/* node_int.h - the node's state, shared by the files of src/node only.
+ *
+ * Invariants:
+ *  1. One thread (the loop's) reads and writes everything here.
+ *  2. st describes the chain after block st.last_height, which is the store's
+ *     height: they move together in node_block_apply().
+ *  3. Blocks in `known` are for height st.last_height + 1 and were validated
+ *     (status VALID) or found invalid; they are cleared when the height moves.
+ *  4. Consensus inputs are queued in inq and fed one at a time (no recursion):
+ *     outputs that produce inputs (our own votes) push to the queue.
+ */
+#ifndef CAIRN_NODE_NODE_INT_H
+#define CAIRN_NODE_NODE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "app/app.h"
+#include "chain/chain.h"
+#include "consensus/consensus.h"
+#include "mempool/mempool.h"
+#include "node/config.h"
+#include "node/genesis.h"
+#include "node/msg.h"
+#include "node/node.h"
+#include "p2p/p2p.h"
+#include "store/store.h"
+#include "wal/signer.h"
+#include "wal/wal.h"
+
+#define NODE_PATH_MAX 4096
+#define NODE_TIMERS 16
+#define NODE_INQ_MAX 256
+#define NODE_GOSSIP_MSGS_MAX 1024 /* consensus messages kept for re-gossip, per height */
+#define NODE_SYNC_WINDOW 16       /* block requests in flight */
+#define NODE_EVIDENCE_MAX 64
+#define NODE_GOSSIP_MS 1000
+#define NODE_STATUS_MS 1000
+#define NODE_SYNC_REQUEST_TIMEOUT_MS 5000
+#define NODE_TX_FLUSH_MS 10
+#define NODE_VERIFY_JOBS_MAX 64
+
+/* WAL record types (consensus defines their payloads). */
+#define WAL_REC_PERSIST 1
+
+typedef struct {
+    uv_timer_t timer;
+    struct node *node;
+    bool active;
+    uint64_t height;
+    uint32_t round;
+    uint8_t step;
+} node_timer;
+
+typedef struct {
+    bool used;
+    uint8_t id[HASH_BYTES];
+    uint8_t status; /* enum cons_block_status */
+    uint8_t *raw;
+    size_t len;
+    block_t block; /* decoded when status is VALID */
+} known_block;
+
+typedef struct {
+    uint64_t base, height; /* what the peer says it can serve */
+    uint32_t in_flight;    /* our requests to it */
+} peer_info;
+
+typedef struct {
+    uint64_t height; /* 0: free */
+    p2p_peer_t *peer;
+    uint64_t sent_ms;
+    uint8_t *block; /* response waiting to be applied in order */
+    size_t block_len;
+    uint8_t *commit;
+    size_t commit_len;
+} sync_slot;
+
+struct node {
+    char home[NODE_PATH_MAX];
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t gossip_timer, next_height_timer;
+    node_timer timers[NODE_TIMERS];
+    bool stopping;
+    bool loop_ok, handles_ok;
+    cairn_err fatal;
+    cons_persist_t restore; /* from the WAL, for the height in progress */
+    bool has_restore;
+
+    config_t cfg;
+    genesis_t genesis;
+    chain_id_t chain_id;
+    keypair_t node_key;
+    keypair_t val_key;
+    uint8_t val_address[ADDR_BYTES];
+    bool is_validator;
+
+    store_t *store;
+    app_t *app;
+    signer_t *signer;
+    wal_t *wal;
+    consensus_t *cons;
+    mempool_t *mempool;
+    p2p_t *p2p;
+    void *rpc; /* rpc server, when built (src/rpc) */
+
+    chain_state_t st;
+    commit_t last_commit; /* the seen commit of st.last_height */
+    vote_t *last_commit_votes;
+    uint32_t n_last_commit_votes;
+    int64_t last_block_local_ms; /* our clock when the last block was applied */
+    bool waiting_next;           /* decided; the next height not started yet */
+
+    known_block known[CONS_BLOCKS_MAX];
+    /* Encoded consensus messages of the current height, for re-gossip. */
+    buf_t gossip_msgs[NODE_GOSSIP_MSGS_MAX];
+    uint32_t n_gossip_msgs;
+    uint64_t gossip_seen_height; uint32_t gossip_seen_round; uint8_t gossip_seen_step;
+
+    cons_input_t inq[NODE_INQ_MAX];
+    uint32_t inq_head, inq_len;
+    bool draining;
+
+    evidence_t evidence[NODE_EVIDENCE_MAX];
+    uint32_t n_evidence;
+
+    sync_slot sync[NODE_SYNC_WINDOW];
+    uint64_t sync_target; /* highest height a peer says it has */
+
+    /* counters for metrics and status */
+    uint64_t txs_committed, blocks_synced, votes_dropped, proposals_dropped;
+    uint64_t sigs_verified, txs_rejected, txs_rejected_sig;
+
+    uv_timer_t tx_flush_timer;
+    bytes_view out_txs[MSG_TXS_MAX]; /* admitted, waiting to be gossiped (owned) */
+    uint32_t n_out_txs;
+    uint32_t verify_jobs; /* on the thread pool */
+};
+
+/* node.c */
+int64_t node_now_ns(void);
+uint64_t node_now_ms(const struct node *n);
+void node_fatal(struct node *n, const char *what, cairn_err rc);
+
+/* chainstate.c */
+cairn_err chain_state_from_genesis(chain_state_t *st, const genesis_t *g,
+                                   const uint8_t app_hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
+
+/* exec.c */
+/* Builds, encodes and remembers our block for (height, round). */
+cairn_err node_block_create(struct node *n, int64_t time_ns, const vote_t *last_commit,
+                            uint32_t n_last_commit, uint8_t id_out[static HASH_BYTES]) CAIRN_MUST_CHECK;
+/* Decodes and validates a block for the current height; remembers it. */
+uint8_t node_block_receive(struct node *n, const uint8_t *raw, size_t len,
+                           const uint8_t id[static HASH_BYTES]);
+known_block *node_block_known(struct node *n, const uint8_t id[static HASH_BYTES]);
+void node_blocks_clear(struct node *n);
+/* Executes a decided or synced block with its commit and saves it atomically. */
+cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const block_t *b,
+                           const uint8_t id[static HASH_BYTES], const commit_t *commit) CAIRN_MUST_CHECK;
+/* Builds a commit (validator-set order) from precommits. */
+cairn_err node_commit_from_votes(const valset_t *vs, uint64_t height, uint32_t round,
+                                 const uint8_t id[static HASH_BYTES], const vote_t *votes,
+                                 uint32_t n_votes, commit_t *out) CAIRN_MUST_CHECK;
+/* The precommits of a commit, as votes (for the consensus core); malloc'd. */
+cairn_err node_commit_to_votes(const commit_t *c, vote_t **out, uint32_t *n_out) CAIRN_MUST_CHECK;
+/* Mempool admission of one transaction (from a client or a peer). res gets the
+ * check's result; returns CAIRN_OK when admitted. */
+cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_result_t *res,
+                        bool from_peer) CAIRN_MUST_CHECK;
+
+/* Peer transactions: signatures checked on the thread pool, then admitted. */
+void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count);
+void node_txs_gossip_release(struct node *n);
+
+/* cons_io.c */
+void node_cons_feed(struct node *n, const cons_input_t *in);
+void node_cons_start_height(struct node *n, const cons_persist_t *restore);
+void node_cons_on_message(struct node *n, p2p_peer_t *peer, const msg_t *m);
+void node_gossip_tick(struct node *n);
+void node_gossip_to_peer(struct node *n, p2p_peer_t *peer);
+void node_timers_stop(struct node *n);
+void node_maybe_start_next(struct node *n);
+
+/* sync.c */
+void node_sync_on_message(struct node *n, p2p_peer_t *peer, const msg_t *m);
+void node_sync_tick(struct node *n);
+void node_sync_peer_down(struct node *n, p2p_peer_t *peer);
+void node_status_broadcast(struct node *n, p2p_peer_t *only);
+bool node_catching_up(const struct node *n);
+
+#endif
