@@ -34,6 +34,7 @@ int cli_tx(int argc, char **argv);
 int cli_start(int argc, char **argv);
 int cli_testnet(int argc, char **argv);
 int cli_devnet(int argc, char **argv);
+int cli_inspect(int argc, char **argv);
 
 /* ---- helpers (cli_util.c) */
 

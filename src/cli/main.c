@@ -11,6 +11,7 @@ static const cli_command commands[] = {
     {"init", "create a home folder: config, genesis, node and validator keys", cli_init},
     {"keys", "manage account keys: new, show, list", cli_keys},
     {"tx", "build and sign transactions offline, or decode one", cli_tx},
+    {"inspect", "read and verify a stopped node's store: block, state, proof", cli_inspect},
     {"version", "print the version", cli_version},
 };
 
