@@ -648,6 +648,36 @@ static json_t *tx_json_at(struct node *n, const uint8_t hash[static HASH_BYTES],
     return out;
 }
 
+/* Adds /tx's "proof": the audit path of the tx hash in block h's data_hash
+ * tree (leaves are the 32-byte tx hashes, as block_data_hash). */
+static cairn_err tx_proof_add(struct node *n, json_t *t, uint64_t h)
+{
+    uint32_t index = (uint32_t)json_integer_value(json_object_get(t, "index"));
+    block_t b;
+    CAIRN_TRY(store_block_get(n->store, h, &b));
+    cairn_err rc = CAIRN_ENOMEM;
+    uint8_t(*leaves)[HASH_BYTES] = calloc(b.n_txs ? b.n_txs : 1, HASH_BYTES);
+    merkle_proof *p = malloc(sizeof *p);
+    if (!leaves || !p) goto out;
+    rc = CAIRN_ECORRUPT;
+    if (index >= b.n_txs) goto out;
+    for (uint32_t i = 0; i < b.n_txs; i++) {
+        uint8_t th[HASH_BYTES];
+        tx_hash(th, b.txs[i].p, b.txs[i].len);
+        merkle_leaf_hash(leaves[i], th, HASH_BYTES);
+    }
+    rc = merkle_proof_build(p, (const uint8_t(*)[HASH_BYTES])leaves, b.n_txs, index);
+    if (rc) goto out;
+    json_t *pj = json_chain_tx_proof(b.header.data_hash, b.txs[index].p, b.txs[index].len,
+                                     leaves[index], p);
+    rc = pj && json_object_set_new(t, "proof", pj) == 0 ? CAIRN_OK : CAIRN_ENOMEM;
+out:
+    free(leaves);
+    free(p);
+    block_free(&b);
+    return rc;
+}
+
 static void tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
     node_rpc *r = self(ctx);
@@ -660,6 +690,15 @@ static void tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
         hex_encode_upper(hex, hash, HASH_BYTES);
         fail_call(call, "tx (%s) not found", hex);
         return;
+    }
+    if (json_is_true(json_object_get(params, "prove"))) {
+        cairn_err rc = tx_proof_add(r->n, t, h);
+        if (rc) {
+            json_decref(t);
+            fail_call(call, "cannot build the proof of tx at height %" PRIu64 ": %s", h,
+                      cairn_strerror(rc));
+            return;
+        }
     }
     rpc_call_reply(call, t);
 }
@@ -833,6 +872,7 @@ static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
         fail_call(call, "out of memory");
         goto out;
     }
+    bool prove = json_is_true(json_object_get(params, "prove"));
     const char *order = str_param(params, "order_by");
     bool desc = order && !strcmp(order, "desc");
     if (order && *order && !desc && strcmp(order, "asc") != 0) {
@@ -910,6 +950,10 @@ static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
     for (uint64_t k = 0; txs && k < count; k++) {
         size_t at = desc ? nref - 1 - (size_t)(skip + k) : (size_t)(skip + k);
         json_t *t = tx_json_at(n, refs[at].hash, NULL);
+        if (t && prove && tx_proof_add(n, t, refs[at].height) != CAIRN_OK) {
+            json_decref(t);
+            t = NULL;
+        }
         if (!t || json_array_append_new(txs, t) != 0) {
             json_decref(txs);
             txs = NULL;
