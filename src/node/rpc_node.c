@@ -1024,7 +1024,7 @@ static void broadcast_async_cb(void *ctx, rpc_call_t *call, const json_t *params
     if (!check) return;
     /* CometBFT's async form does not wait for CheckTx: code 0 and the hash */
     json_decref(check);
-    rpc_call_reply(call, json_pack("{s:i,s:n,s:s,s:s,s:o}", "code", 0, "data", "log", "",
+    rpc_call_reply(call, json_pack("{s:i,s:s,s:s,s:s,s:o}", "code", 0, "data", "", "log", "",
                                    "codespace", "", "hash", json_chain_hex(hash, HASH_BYTES)));
 }
 
@@ -1034,8 +1034,8 @@ static void broadcast_sync_cb(void *ctx, rpc_call_t *call, const json_t *params)
     bool ok;
     json_t *check = admit(self(ctx), call, params, hash, &ok);
     if (!check) return;
-    json_t *res = json_pack("{s:O,s:n,s:O,s:s,s:o}", "code", json_object_get(check, "code"),
-                            "data", "log", json_object_get(check, "log"), "codespace", "", "hash",
+    json_t *res = json_pack("{s:O,s:s,s:O,s:s,s:o}", "code", json_object_get(check, "code"),
+                            "data", "", "log", json_object_get(check, "log"), "codespace", "", "hash",
                             json_chain_hex(hash, HASH_BYTES));
     json_decref(check);
     rpc_call_reply(call, res);
@@ -1121,9 +1121,10 @@ static void check_tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
     cairn_err rc = CAIRN_OK;
     if (tx_decode(&tx, raw, len) != CAIRN_OK) {
         res.code = APP_CODE_BAD_ENCODING;
-    } else if (tx_verify(&tx, &n->chain_id) != CAIRN_OK) {
+    } else if ((rc = tx_verify(&tx, &n->chain_id)) != CAIRN_OK) {
         n->sigs_verified++;
-        res.code = APP_CODE_BAD_SIGNATURE;
+        res.code = rc == CAIRN_EBAD_CHAIN_ID ? APP_CODE_BAD_CHAIN_ID : APP_CODE_BAD_SIGNATURE;
+        rc = CAIRN_OK;
     } else {
         n->sigs_verified++;
 #ifdef APP_TX_DRY_RUN

@@ -326,6 +326,8 @@ def test_rpc_endpoints():
     check(s["code"] == 2, f"bad signature {s}")
     c = n0.rpc("check_tx", tx=base64.b64encode(bytes(raw)).decode())
     check(c["code"] == 2, f"check_tx bad signature {c}")
+    c = n0.rpc("check_tx", tx=base64.b64encode(b"junk").decode())
+    check(c["code"] == 1 and c["log"], f"check_tx garbage {c}")
     tx2 = make_tx(net, "transfer", "user0", 1, to=dest, amount=3)
     c = n0.rpc("check_tx", tx=tx2)
     check(c["code"] == 0, f"check_tx {c}")
