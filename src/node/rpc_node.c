@@ -40,6 +40,7 @@ typedef struct waiter {
 typedef struct node_rpc {
     struct node *n;
     rpc_t *rpc;
+    rpc_t *metrics_rpc; /* [metrics] listen: a second listener sharing rpc's registry */
     uv_timer_t timer;
     waiter *waiters;
     int64_t last_block_time_ns; /* header time of the previous committed block */
@@ -121,7 +122,9 @@ static bool height_arg(node_rpc *r, rpc_call_t *call, const json_t *params, cons
         return true;
     }
     if ((uint64_t)h > latest) {
-        fail_call(call, "height %" PRId64 " must be less than or equal to the current blockchain height %" PRIu64,
+        fail_call(call,
+                  "height %" PRId64
+                  " must be less than or equal to the current blockchain height %" PRIu64,
                   h, latest);
         return false;
     }
@@ -151,7 +154,8 @@ static bool page_args(rpc_call_t *call, const json_t *params, uint64_t total, ui
     uint64_t pages = total == 0 ? 1 : (total + (uint64_t)per - 1) / (uint64_t)per;
     int64_t page = int_param(params, "page", 1);
     if (page < 1 || (uint64_t)page > pages) {
-        fail_call(call, "page should be within [1, %" PRIu64 "] range, given %" PRId64, pages, page);
+        fail_call(call, "page should be within [1, %" PRIu64 "] range, given %" PRId64, pages,
+                  page);
         return false;
     }
     *skip = (uint64_t)(page - 1) * (uint64_t)per;
@@ -613,12 +617,15 @@ static void consensus_params_cb(void *ctx, rpc_call_t *call, const json_t *param
     uint64_t h;
     if (!height_arg(r, call, params, "height", &h)) return;
     const genesis_params_t *p = &r->n->genesis.params;
-    rpc_call_reply(call, json_pack("{s:o,s:{s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:[s]},s:{s:o},s:{s:o}}}",
+    const char *shape = "{s:o,s:{s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:[s]},s:{s:o},s:{s:o}}}";
+    rpc_call_reply(call, json_pack(shape,
                                    "block_height", json_chain_u64(h), "consensus_params",
                                    "block", "max_bytes", json_chain_i64(p->block_max_bytes),
                                    "max_gas", json_chain_i64(p->block_max_gas), "evidence",
-                                   "max_age_num_blocks", json_chain_i64(p->evidence_max_age_num_blocks),
-                                   "max_age_duration", json_chain_i64(p->evidence_max_age_duration_ns),
+                                   "max_age_num_blocks",
+                                   json_chain_i64(p->evidence_max_age_num_blocks),
+                                   "max_age_duration",
+                                   json_chain_i64(p->evidence_max_age_duration_ns),
                                    "max_bytes", json_chain_i64(p->evidence_max_bytes), "validator",
                                    "pub_key_types", "ed25519", "version", "app",
                                    json_chain_u64(p->app_version), "abci",
@@ -925,17 +932,91 @@ typedef struct {
     uint8_t hash[HASH_BYTES];
 } tx_ref;
 
+/* The matches of one tx_search, in block order. */
+typedef struct {
+    tx_ref *refs; /* TX_SEARCH_MATCH_MAX */
+    size_t n;
+    txres_view *v; /* scratch */
+} search_hits;
+
+static void search_by_hash(struct node *n, const node_rpc_search_t *q, const char *hex,
+                           search_hits *out)
+{
+    uint8_t hash[HASH_BYTES];
+    buf_t res;
+    buf_init(&res, 0);
+    uint64_t h;
+    uint32_t index;
+    if (strlen(hex) == 2 * HASH_BYTES && hex_decode(hash, HASH_BYTES, hex) == CAIRN_OK &&
+        store_tx_get(n->store, hash, &h, &index, NULL, &res) == CAIRN_OK &&
+        result_record_decode(&out->v->res, res.data, res.len) == CAIRN_OK &&
+        node_rpc_search_match(q, hash, h, &out->v->res)) {
+        out->refs[0] = (tx_ref){h, index, {0}};
+        memcpy(out->refs[0].hash, hash, HASH_BYTES);
+        out->n = 1;
+    }
+    buf_deinit(&res);
+}
+
+/* Reads blocks lo..hi; false: the call was answered with an error. */
+static bool search_scan(struct node *n, rpc_call_t *call, const node_rpc_search_t *q, uint64_t lo,
+                        uint64_t hi, search_hits *out)
+{
+    for (uint64_t h = lo; h <= hi && out->n < TX_SEARCH_MATCH_MAX; h++) {
+        store_results_t res;
+        cairn_err rc = store_results_get(n->store, h, &res);
+        if (store_failed(call, rc, "results of block", h)) return false;
+        block_t b;
+        memset(&b, 0, sizeof b);
+        rc = res.n_tx ? store_block_get(n->store, h, &b) : CAIRN_OK;
+        if (store_failed(call, rc, "block", h)) {
+            store_results_free(&res);
+            return false;
+        }
+        for (uint32_t i = 0; i < res.n_tx && i < b.n_txs && out->n < TX_SEARCH_MATCH_MAX; i++) {
+            uint8_t th[HASH_BYTES];
+            tx_hash(th, b.txs[i].p, b.txs[i].len);
+            if (result_record_decode(&out->v->res, res.tx[i].p, res.tx[i].len) != CAIRN_OK ||
+                !node_rpc_search_match(q, th, h, &out->v->res))
+                continue;
+            out->refs[out->n] = (tx_ref){h, i, {0}};
+            memcpy(out->refs[out->n].hash, th, HASH_BYTES);
+            out->n++;
+        }
+        if (res.n_tx) block_free(&b);
+        store_results_free(&res);
+    }
+    return true;
+}
+
+/* {"txs":[...],"total_count"} for one page of the hits. */
+static json_t *search_page(struct node *n, const search_hits *hits, uint64_t skip,
+                           uint64_t count, bool desc, bool prove)
+{
+    json_t *txs = json_array();
+    for (uint64_t k = 0; txs && k < count; k++) {
+        size_t at = desc ? hits->n - 1 - (size_t)(skip + k) : (size_t)(skip + k);
+        json_t *t = tx_json_at(n, hits->refs[at].hash, NULL);
+        if (t && prove && tx_proof_add(n, t, hits->refs[at].height) != CAIRN_OK) {
+            json_decref(t);
+            t = NULL;
+        }
+        if (!t || json_array_append_new(txs, t) != 0) {
+            json_decref(txs);
+            txs = NULL;
+        }
+    }
+    return txs ? json_pack("{s:o,s:o}", "txs", txs, "total_count", json_chain_u64(hits->n))
+               : NULL;
+}
+
 static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
-    node_rpc *r = self(ctx);
-    struct node *n = r->n;
+    struct node *n = self(ctx)->n;
     char err[ERR_TEXT_MAX];
     node_rpc_search_t *q = malloc(sizeof *q);
-    tx_ref *refs = calloc(TX_SEARCH_MATCH_MAX, sizeof *refs);
-    txres_view *v = malloc(sizeof *v);
-    json_t *txs = NULL;
-    size_t nref = 0;
-    if (!q || !refs || !v) {
+    search_hits hits = {calloc(TX_SEARCH_MATCH_MAX, sizeof(tx_ref)), 0, malloc(sizeof(txres_view))};
+    if (!q || !hits.refs || !hits.v) {
         fail_call(call, "out of memory");
         goto out;
     }
@@ -952,79 +1033,30 @@ static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
         fail_params(call, data);
         goto out;
     }
-    const node_rpc_search_cond *by_hash = NULL;
-    uint64_t lo = store_base_height(n->store), hi = store_height(n->store);
+    const char *by_hash = NULL;
     for (uint32_t i = 0; i < q->n; i++)
-        if (!strcmp(q->c[i].key, "tx.hash") && q->c[i].op == SEARCH_EQ) by_hash = &q->c[i];
+        if (!strcmp(q->c[i].key, "tx.hash") && q->c[i].op == SEARCH_EQ) by_hash = q->c[i].str;
+    uint64_t lo = store_base_height(n->store), hi = store_height(n->store);
     node_rpc_search_heights(q, &lo, &hi);
     if (by_hash) {
-        uint8_t hash[HASH_BYTES];
-        buf_t res;
-        buf_init(&res, 0);
-        uint64_t h;
-        uint32_t index;
-        if (strlen(by_hash->str) == 2 * HASH_BYTES && hex_decode(hash, HASH_BYTES, by_hash->str) == CAIRN_OK &&
-            store_tx_get(n->store, hash, &h, &index, NULL, &res) == CAIRN_OK &&
-            result_record_decode(&v->res, res.data, res.len) == CAIRN_OK &&
-            node_rpc_search_match(q, hash, h, &v->res)) {
-            refs[0] = (tx_ref){h, index, {0}};
-            memcpy(refs[0].hash, hash, HASH_BYTES);
-            nref = 1;
-        }
-        buf_deinit(&res);
+        search_by_hash(n, q, by_hash, &hits);
     } else if (hi >= lo && hi > 0) {
         if (hi - lo + 1 > TX_SEARCH_SCAN_MAX) {
-            fail_call(call, "a tx_search without tx.hash reads every block it covers: narrow it "
-                            "with tx.height conditions to at most %d heights (it covers %" PRIu64 ")",
+            fail_call(call,
+                      "a tx_search without tx.hash reads every block it covers: narrow it "
+                      "with tx.height conditions to at most %d heights (it covers %" PRIu64 ")",
                       TX_SEARCH_SCAN_MAX, hi - lo + 1);
             goto out;
         }
-        for (uint64_t h = lo; h <= hi && nref < TX_SEARCH_MATCH_MAX; h++) {
-            store_results_t res;
-            cairn_err rc = store_results_get(n->store, h, &res);
-            if (store_failed(call, rc, "results of block", h)) goto out;
-            block_t b;
-            memset(&b, 0, sizeof b);
-            rc = res.n_tx ? store_block_get(n->store, h, &b) : CAIRN_OK;
-            if (store_failed(call, rc, "block", h)) {
-                store_results_free(&res);
-                goto out;
-            }
-            for (uint32_t i = 0; i < res.n_tx && i < b.n_txs && nref < TX_SEARCH_MATCH_MAX; i++) {
-                uint8_t th[HASH_BYTES];
-                tx_hash(th, b.txs[i].p, b.txs[i].len);
-                if (result_record_decode(&v->res, res.tx[i].p, res.tx[i].len) != CAIRN_OK) continue;
-                if (!node_rpc_search_match(q, th, h, &v->res)) continue;
-                refs[nref] = (tx_ref){h, i, {0}};
-                memcpy(refs[nref].hash, th, HASH_BYTES);
-                nref++;
-            }
-            if (res.n_tx) block_free(&b);
-            store_results_free(&res);
-        }
+        if (!search_scan(n, call, q, lo, hi, &hits)) goto out;
     }
     uint64_t skip, count;
-    if (!page_args(call, params, nref, &skip, &count)) goto out;
-    txs = json_array();
-    for (uint64_t k = 0; txs && k < count; k++) {
-        size_t at = desc ? nref - 1 - (size_t)(skip + k) : (size_t)(skip + k);
-        json_t *t = tx_json_at(n, refs[at].hash, NULL);
-        if (t && prove && tx_proof_add(n, t, refs[at].height) != CAIRN_OK) {
-            json_decref(t);
-            t = NULL;
-        }
-        if (!t || json_array_append_new(txs, t) != 0) {
-            json_decref(txs);
-            txs = NULL;
-        }
-    }
-    rpc_call_reply(call, txs ? json_pack("{s:o,s:o}", "txs", txs, "total_count",
-                                         json_chain_u64(nref))
-                             : NULL);
+    if (page_args(call, params, hits.n, &skip, &count))
+        rpc_call_reply(call, search_page(n, &hits, skip, count, desc, prove));
 out:
     free(q);
-    free(refs);
-    free(v);
+    free(hits.refs);
+    free(hits.v);
 }
 
 static json_t *check_json(const app_result_t *res)
@@ -1094,8 +1126,8 @@ static void broadcast_sync_cb(void *ctx, rpc_call_t *call, const json_t *params)
     json_t *check = admit(self(ctx), call, params, hash, &ok);
     if (!check) return;
     json_t *res = json_pack("{s:O,s:s,s:O,s:s,s:o}", "code", json_object_get(check, "code"),
-                            "data", "", "log", json_object_get(check, "log"), "codespace", "", "hash",
-                            json_chain_hex(hash, HASH_BYTES));
+                            "data", "", "log", json_object_get(check, "log"), "codespace", "",
+                            "hash", json_chain_hex(hash, HASH_BYTES));
     json_decref(check);
     rpc_call_reply(call, res);
 }
@@ -1394,6 +1426,7 @@ static void counter_to(metric_t *m, const char *const *lv, uint64_t now, uint64_
 static void metrics_update(node_rpc *r)
 {
     struct node *n = r->n;
+    if (!r->m_height) return; /* [metrics] enabled = false */
     if (n->cons) {
         METRIC(metrics_gauge_set(r->m_height, NULL, (double)consensus_height(n->cons)));
         METRIC(metrics_gauge_set(r->m_round, NULL, (double)consensus_round(n->cons)));
@@ -1497,12 +1530,28 @@ cairn_err node_rpc_open(struct node *n, char *errbuf)
     for (size_t i = 0; rc == CAIRN_OK && i < sizeof METHODS / sizeof METHODS[0]; i++)
         rc = rpc_method_register(r->rpc, METHODS[i].name, METHODS[i].params, METHODS[i].n_params,
                                  METHODS[i].cb, r);
-    if (rc == CAIRN_OK) rc = metrics_setup(r);
+    if (rc == CAIRN_OK && n->cfg.metrics.enabled) rc = metrics_setup(r);
     if (rc) {
         rpc_free(r->rpc);
         free(r);
         snprintf(errbuf, NODE_ERR_MAX, "rpc: cannot register methods: %s", cairn_strerror(rc));
         return rc;
+    }
+    if (n->cfg.metrics.enabled && n->cfg.metrics.listen_set) {
+        char maddr[CONFIG_HOST_MAX + 16];
+        config_addr_format(maddr, sizeof maddr, &n->cfg.metrics.listen);
+        rpc_config mc = rc_cfg;
+        mc.listen_addr = maddr;
+        mc.metrics = rpc_metrics(r->rpc);
+        rc = rpc_new(&n->loop, &mc, &r->metrics_rpc);
+        if (rc) {
+            rpc_free(r->rpc);
+            free(r);
+            snprintf(errbuf, NODE_ERR_MAX, "metrics: cannot listen on %s: %s", maddr,
+                     cairn_strerror(rc));
+            return rc;
+        }
+        log_info("metrics: /metrics also on %s", maddr);
     }
     r->last_block_time_ns = n->st.last_time_ns;
     r->rep_blocks = n->st.last_height; /* the counter counts blocks since start */
@@ -1520,6 +1569,7 @@ void node_rpc_close(struct node *n)
     node_rpc *r = n ? n->rpc : NULL;
     if (!r) return;
     n->rpc = NULL;
+    rpc_free(r->metrics_rpc); /* borrows rpc's registry: goes first */
     rpc_free(r->rpc); /* cancels waiting calls: waiter_cancel frees them */
     r->rpc = NULL;
     uv_timer_stop(&r->timer);
@@ -1531,7 +1581,7 @@ void node_rpc_block_committed(struct node *n, const block_t *b, const uint8_t id
 {
     node_rpc *r = n->rpc;
     if (!r) return;
-    if (b->header.time_ns > r->last_block_time_ns && r->last_block_time_ns > 0)
+    if (r->m_interval && b->header.time_ns > r->last_block_time_ns && r->last_block_time_ns > 0)
         METRIC(metrics_summary_observe(r->m_interval, NULL,
                                        (double)(b->header.time_ns - r->last_block_time_ns) / 1e9));
     r->last_block_time_ns = b->header.time_ns;

@@ -192,8 +192,25 @@ class WS:
         self.s.close()
 
 
+def set_metrics_listen(home, addr):
+    """[metrics] listen = addr in HOME/config/config.ini."""
+    path = os.path.join(home, "config", "config.ini")
+    lines, section = [], None
+    with open(path) as f:
+        for line in f:
+            if line.startswith("["):
+                section = line.strip()
+            if section == "[metrics]" and line.startswith("listen ="):
+                line = f"listen = {addr}\n"
+            lines.append(line)
+    with open(path, "w") as f:
+        f.writelines(lines)
+
+
 def test_rpc_endpoints():
     net = Net(validators=4)
+    metrics_port = net.base + 48  # inside the span free_base_port checked
+    set_metrics_listen(net.nodes[3].home, f"127.0.0.1:{metrics_port}")
     net.start()
     n0, n1 = net.nodes[0], net.nodes[1]
     net.wait_height(2, timeout=60)
@@ -490,6 +507,11 @@ def test_rpc_endpoints():
     check(vals["cairn_consensus_height"] >= h3, "consensus height")
     check(vals['cairn_rpc_requests_total{method="status",status="ok"}'] >= 1, "rpc requests")
     check(any(k.startswith('cairn_p2p_bytes_sent_total{channel=') for k in vals), "p2p bytes")
+    # the separate metrics listener of node3 shares its registry
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as m:
+        text3 = m.read().decode()
+    check("cairn_consensus_height " in text3 and "cairn_p2p_peers 3" in text3,
+          "metrics on [metrics] listen")
     log("all endpoints checked; stopping")
     for node in net.nodes:
         check(node.stop() == 0, f"node{node.index} clean stop")
