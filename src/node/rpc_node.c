@@ -1303,15 +1303,23 @@ static void abci_query_cb(void *ctx, rpc_call_t *call, const json_t *params)
 
 /* ------------------------------------------------------------ events */
 
-static void publish_block(node_rpc *r, const block_t *b, const uint8_t id[static HASH_BYTES],
-                          const bytes_view *results, uint32_t n_results)
+/* Whether any WebSocket client subscribed: the server's own gauge says so.
+ * Without subscribers, rendering events (a whole block as JSON) is skipped. */
+static bool have_subscribers(node_rpc *r)
 {
-    struct node *n = r->n;
-    char hs[24];
-    snprintf(hs, sizeof hs, "%" PRIu64, b->header.height);
-    txres_view *v = malloc(sizeof *v);
+    metric_t *m;
+    double v = 1; /* unknown: publish */
+    if (metrics_register(rpc_metrics(r->rpc), METRIC_GAUGE, "cairn_rpc_subscriptions",
+                         "Active WebSocket event subscriptions.", NULL, 0, &m) == CAIRN_OK &&
+        metrics_value_get(m, NULL, &v) == CAIRN_ENOT_FOUND)
+        v = 0;
+    return v > 0;
+}
+
+static json_t *results_json(const bytes_view *results, uint32_t n_results, txres_view *v)
+{
     json_t *txr = json_array();
-    for (uint32_t i = 0; v && txr && i < n_results; i++) {
+    for (uint32_t i = 0; txr && i < n_results; i++) {
         json_t *t = txres_decode(v, results[i].p, results[i].len) == CAIRN_OK
                         ? json_chain_tx_result(&v->r)
                         : NULL;
@@ -1320,53 +1328,87 @@ static void publish_block(node_rpc *r, const block_t *b, const uint8_t id[static
             txr = NULL;
         }
     }
-    json_t *blk = txr ? json_pack("{s:o,s:o,s:{s:[],s:O,s:[],s:n,s:o}}", "block",
-                                  json_chain_block(b), "block_id", json_chain_block_id(id),
-                                  "result_finalize_block", "events", "tx_results", txr,
-                                  "validator_updates", "consensus_param_updates", "app_hash",
-                                  b64(n->st.app_hash, HASH_BYTES))
-                      : NULL;
+    return txr;
+}
+
+static void publish_block_events(node_rpc *r, const block_t *b, const uint8_t id[static HASH_BYTES],
+                                 json_t *txr, const char *hs)
+{
+    json_t *blk = json_pack("{s:o,s:o,s:{s:[],s:O,s:[],s:n,s:o}}", "block", json_chain_block(b),
+                            "block_id", json_chain_block_id(id), "result_finalize_block",
+                            "events", "tx_results", txr, "validator_updates",
+                            "consensus_param_updates", "app_hash",
+                            b64(r->n->st.app_hash, HASH_BYTES));
     rpc_attr battr[] = {{"block.height", hs}};
     if (blk) METRIC(rpc_publish(r->rpc, "NewBlock", blk, battr, 1, NULL));
     json_decref(blk);
     json_t *hdr = json_pack("{s:o}", "header", json_chain_header(&b->header));
     if (hdr) METRIC(rpc_publish(r->rpc, "NewBlockHeader", hdr, battr, 1, NULL));
     json_decref(hdr);
+}
 
-    for (uint32_t i = 0; v && i < n_results && i < b->n_txs; i++) {
+/* Answers the broadcast_tx_commit calls waiting for tx hash th. */
+static void waiters_complete(node_rpc *r, const uint8_t th[static HASH_BYTES], const char *hex,
+                             const char *hs, const json_t *res)
+{
+    for (waiter *w = r->waiters, *next; w; w = next) {
+        next = w->next;
+        if (memcmp(w->hash, th, HASH_BYTES) != 0) continue;
+        rpc_call_t *call = w->call;
+        json_t *out = json_pack("{s:O,s:O,s:s,s:s}", "check_tx", w->check_tx, "tx_result", res,
+                                "hash", hex, "height", hs);
+        waiter_unlink(w);
+        rpc_call_reply(call, out);
+    }
+}
+
+static void publish_tx_event(node_rpc *r, const block_t *b, uint32_t i, const txres_view *v,
+                             const char *hex, const char *hs, const json_t *res)
+{
+    rpc_attr attrs[2 + APP_EVENTS_MAX * APP_EVENT_ATTRS_MAX];
+    char keys[APP_EVENTS_MAX * APP_EVENT_ATTRS_MAX][2 * APP_ATTR_KEY_MAX + 2];
+    size_t na = 0;
+    attrs[na++] = (rpc_attr){"tx.hash", hex};
+    attrs[na++] = (rpc_attr){"tx.height", hs};
+    for (uint32_t e = 0; e < v->res.n_events && e < APP_EVENTS_MAX; e++)
+        for (uint32_t a = 0; a < v->res.events[e].n_attrs && a < APP_EVENT_ATTRS_MAX; a++) {
+            snprintf(keys[na - 2], sizeof keys[0], "%s.%s", v->res.events[e].type,
+                     v->res.events[e].attrs[a].key);
+            attrs[na] = (rpc_attr){keys[na - 2], v->res.events[e].attrs[a].value};
+            na++;
+        }
+    json_t *ev = json_pack("{s:{s:o,s:i,s:o,s:O}}", "TxResult", "height",
+                           json_chain_u64(b->header.height), "index", (json_int_t)i, "tx",
+                           b64(b->txs[i].p, b->txs[i].len), "result", res);
+    if (ev) METRIC(rpc_publish(r->rpc, "Tx", ev, attrs, na, NULL));
+    json_decref(ev);
+}
+
+/* Events for subscribers and answers for waiting broadcast_tx_commit calls. */
+static void publish_block(node_rpc *r, const block_t *b, const uint8_t id[static HASH_BYTES],
+                          const bytes_view *results, uint32_t n_results)
+{
+    bool subs = have_subscribers(r);
+    if (!subs && !r->waiters) return;
+    char hs[24];
+    snprintf(hs, sizeof hs, "%" PRIu64, b->header.height);
+    txres_view *v = malloc(sizeof *v);
+    json_t *txr = v ? results_json(results, n_results, v) : NULL;
+    if (!txr) {
+        log_warn("rpc: cannot render the results of block %s (out of memory)", hs);
+        free(v);
+        return;
+    }
+    if (subs) publish_block_events(r, b, id, txr, hs);
+    for (uint32_t i = 0; i < n_results && i < b->n_txs && (subs || r->waiters); i++) {
         uint8_t th[HASH_BYTES];
         char hex[2 * HASH_BYTES + 1];
         tx_hash(th, b->txs[i].p, b->txs[i].len);
         hex_encode_upper(hex, th, HASH_BYTES);
-        json_t *res = txr ? json_array_get(txr, i) : NULL;
-        if (!res || txres_decode(v, results[i].p, results[i].len) != CAIRN_OK) continue;
-        /* broadcast_tx_commit calls waiting for this tx */
-        for (waiter *w = r->waiters, *next; w; w = next) {
-            next = w->next;
-            if (memcmp(w->hash, th, HASH_BYTES) != 0) continue;
-            rpc_call_t *call = w->call;
-            json_t *out = json_pack("{s:O,s:O,s:s,s:s}", "check_tx", w->check_tx, "tx_result",
-                                    res, "hash", hex, "height", hs);
-            waiter_unlink(w);
-            rpc_call_reply(call, out);
-        }
-        rpc_attr attrs[2 + APP_EVENTS_MAX * APP_EVENT_ATTRS_MAX];
-        char keys[APP_EVENTS_MAX * APP_EVENT_ATTRS_MAX][2 * APP_ATTR_KEY_MAX + 2];
-        size_t na = 0;
-        attrs[na++] = (rpc_attr){"tx.hash", hex};
-        attrs[na++] = (rpc_attr){"tx.height", hs};
-        for (uint32_t e = 0; e < v->res.n_events && e < APP_EVENTS_MAX; e++)
-            for (uint32_t a = 0; a < v->res.events[e].n_attrs && a < APP_EVENT_ATTRS_MAX; a++) {
-                snprintf(keys[na - 2], sizeof keys[0], "%s.%s", v->res.events[e].type,
-                         v->res.events[e].attrs[a].key);
-                attrs[na] = (rpc_attr){keys[na - 2], v->res.events[e].attrs[a].value};
-                na++;
-            }
-        json_t *ev = json_pack("{s:{s:o,s:i,s:o,s:O}}", "TxResult", "height",
-                               json_chain_u64(b->header.height), "index", (json_int_t)i, "tx",
-                               b64(b->txs[i].p, b->txs[i].len), "result", res);
-        if (ev) METRIC(rpc_publish(r->rpc, "Tx", ev, attrs, na, NULL));
-        json_decref(ev);
+        const json_t *res = json_array_get(txr, i);
+        waiters_complete(r, th, hex, hs, res);
+        if (subs && txres_decode(v, results[i].p, results[i].len) == CAIRN_OK)
+            publish_tx_event(r, b, i, v, hex, hs, res);
     }
     json_decref(txr);
     free(v);
