@@ -208,7 +208,8 @@ def set_metrics_listen(home, addr):
 
 
 def test_rpc_endpoints():
-    net = Net(validators=4)
+    net = Net(validators=4, full_nodes=1)
+    full = net.nodes[4]
     metrics_port = net.base + 48  # inside the span free_base_port checked
     set_metrics_listen(net.nodes[3].home, f"127.0.0.1:{metrics_port}")
     net.start()
@@ -237,9 +238,12 @@ def test_rpc_endpoints():
     check(vi["pub_key"] == gval[vi["address"]]["pub_key"], "validator pub_key")
     check(si["earliest_block_hash"] == n0.block_hash(1), "earliest block hash")
     ninfo = n0.rpc("net_info")
-    check(ninfo["n_peers"] == "3" and len(ninfo["peers"]) == 3, f"net_info {ninfo['n_peers']}")
+    check(ninfo["n_peers"] == "4" and len(ninfo["peers"]) == 4, f"net_info {ninfo['n_peers']}")
     peer_ids = {p["node_info"]["id"] for p in ninfo["peers"]}
     check(n1.rpc("status")["node_info"]["id"] in peer_ids, "peer ids are node ids")
+    fst = full.rpc("status")
+    check(fst["validator_info"]["voting_power"] == "0", "a full node has no voting power")
+    check(fst["validator_info"]["address"] not in gval, "full node key is not a validator")
     balances0 = {a["address"].upper(): int(a["balance"]) for a in g["app_state"]["accounts"]}
 
     # --- a transfer through broadcast_tx_commit
@@ -324,6 +328,13 @@ def test_rpc_endpoints():
     check(n0.rpc("abci_query", path="/nope", data="00")["response"]["code"] == 9, "unknown path")
     check(n0.rpc("abci_query", path="/account", data="0011")["response"]["code"] == 11, "bad key")
 
+    # --- broadcast_tx_commit through the full node: answered when it applies the block
+    txf = make_tx(net, "transfer", "user2", 0, to=dest, amount=1)
+    rf = full.rpc("broadcast_tx_commit", tx=txf, timeout=30)
+    check(rf["tx_result"]["code"] == 0 and int(rf["height"]) > 0, f"full node commit {rf}")
+    check(n0.rpc("tx", hash=base64.b64encode(bytes.fromhex(rf["hash"])).decode())["height"] ==
+          rf["height"], "validators committed the full node's tx at the same height")
+
     # --- a record through put, queried by /record
     txp = make_tx(net, "put", "user1", 0, key="color", value="blue")
     rp = n0.rpc("broadcast_tx_commit", tx=txp, timeout=30)
@@ -378,7 +389,7 @@ def test_rpc_endpoints():
             check(time.time() < deadline, "sync tx never committed")
             time.sleep(0.2)
     net.wait_height(h3 + 1, timeout=30)
-    check(account(n0, dest)[0] == 14, "balance after three transfers")
+    check(account(n0, dest)[0] == 15, "balance after four transfers")
 
     # --- tx_search
     ts = n0.rpc("tx_search", query=f"tx.hash='{r['hash']}'")
@@ -387,10 +398,10 @@ def test_rpc_endpoints():
     check(r["hash"] in [x["hash"] for x in ts["txs"]], "by height (URI)")
     q = f"transfer.recipient='{dest}'"
     ts = n0.rpc("tx_search", query=q)
-    want = [r["hash"], a["hash"], s["hash"]]
-    check(ts["total_count"] == "3" and [x["hash"] for x in ts["txs"]] == want, f"attr {ts}")
+    want = [r["hash"], rf["hash"], a["hash"], s["hash"]]
+    check(ts["total_count"] == "4" and [x["hash"] for x in ts["txs"]] == want, f"attr {ts}")
     ts = n0.rpc("tx_search", query=q, order_by="desc", per_page="1", page="2", prove=True)
-    check(ts["total_count"] == "3" and [x["hash"] for x in ts["txs"]] == [want[1]], "paging")
+    check(ts["total_count"] == "4" and [x["hash"] for x in ts["txs"]] == [want[2]], "paging")
     check(ts["txs"][0]["proof"]["data"] == tx2, "tx_search with prove carries proofs")
     ts = n0.rpc("tx_search", query=f"tx.height>={h2} AND transfer.amount='4'")
     check([x["hash"] for x in ts["txs"]] == [s["hash"]], f"AND {ts}")
@@ -508,15 +519,23 @@ def test_rpc_endpoints():
                  "cairn_signature_verifications_total", "cairn_blocks_synced_total",
                  "cairn_sync_blocks_total", "cairn_consensus_block_interval_seconds_count"]:
         check(name in vals, f"metric {name} missing")
-    check(vals["cairn_txs_committed_total"] >= 5, "txs committed counted")
+    check(vals["cairn_txs_committed_total"] >= 6, "txs committed counted")
     check(vals["cairn_consensus_height"] >= h3, "consensus height")
     check(vals['cairn_rpc_requests_total{method="status",status="ok"}'] >= 1, "rpc requests")
     check(any(k.startswith('cairn_p2p_bytes_sent_total{channel=') for k in vals), "p2p bytes")
     # the separate metrics listener of node3 shares its registry
     with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as m:
         text3 = m.read().decode()
-    check("cairn_consensus_height " in text3 and "cairn_p2p_peers 3" in text3,
+    check("cairn_consensus_height " in text3 and "cairn_p2p_peers 4" in text3,
           "metrics on [metrics] listen")
+    # --- a restarted node serves what it committed before, on the same port
+    before = n1.height()
+    check(n1.stop() == 0, "node1 clean stop")
+    n1.start()
+    n1.wait_height(before + 1, timeout=60)
+    check(n1.rpc("block", height=str(h1))["block_id"]["hash"] == bid, "block after restart")
+    t_again = n1.rpc("tx", hash=base64.b64encode(bytes.fromhex(t["hash"])).decode())
+    check(t_again == t, "tx after restart")
     log("all endpoints checked; stopping")
     for node in net.nodes:
         check(node.stop() == 0, f"node{node.index} clean stop")
