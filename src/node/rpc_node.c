@@ -266,8 +266,8 @@ static void status_cb(void *ctx, rpc_call_t *call, const json_t *params)
             json_decref(lh);
             lh = json_chain_hex(id, HASH_BYTES);
         }
-        json_decref(la);
-        la = json_chain_hex(n->st.app_hash, HASH_BYTES);
+        json_decref(la); /* as CometBFT: the app hash in the latest header */
+        la = json_chain_hex(b.header.app_hash, HASH_BYTES);
         lt = json_chain_time(b.header.time_ns);
         block_free(&b);
         rc = store_block_get(n->store, base, &b);

@@ -237,6 +237,10 @@ def test_rpc_endpoints():
           f"validator_info {vi}")
     check(vi["pub_key"] == gval[vi["address"]]["pub_key"], "validator pub_key")
     check(si["earliest_block_hash"] == n0.block_hash(1), "earliest block hash")
+    lb = n0.rpc("block", height=si["latest_block_height"])
+    check(lb["block_id"]["hash"] == si["latest_block_hash"] and
+          lb["block"]["header"]["app_hash"] == si["latest_app_hash"] and
+          lb["block"]["header"]["time"] == si["latest_block_time"], "sync_info is the latest block")
     ninfo = n0.rpc("net_info")
     check(ninfo["n_peers"] == "4" and len(ninfo["peers"]) == 4, f"net_info {ninfo['n_peers']}")
     peer_ids = {p["node_info"]["id"] for p in ninfo["peers"]}
