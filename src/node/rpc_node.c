@@ -905,11 +905,12 @@ bool node_rpc_search_match(const node_rpc_search_t *q, const uint8_t hash[static
     return true;
 }
 
-void node_rpc_search_heights(const node_rpc_search_t *q, uint64_t *lo, uint64_t *hi)
+void node_rpc_search_heights(const node_rpc_search_t *q, const char *key, uint64_t *lo,
+                             uint64_t *hi)
 {
     for (uint32_t i = 0; i < q->n; i++) {
         const node_rpc_search_cond *c = &q->c[i];
-        if (strcmp(c->key, "tx.height") != 0 || !c->is_num) continue;
+        if (strcmp(c->key, key) != 0 || !c->is_num) continue;
         int64_t x = c->num;
         bool lower = c->op == SEARCH_EQ || c->op == SEARCH_GE || c->op == SEARCH_GT;
         bool upper = c->op == SEARCH_EQ || c->op == SEARCH_LE || c->op == SEARCH_LT;
@@ -1010,10 +1011,30 @@ static json_t *search_page(struct node *n, const search_hits *hits, uint64_t ski
                : NULL;
 }
 
+/* order_by: "asc" (default) or "desc"; false: answered with an error. */
+static bool order_arg(rpc_call_t *call, const json_t *params, bool *desc)
+{
+    const char *order = str_param(params, "order_by");
+    *desc = order && !strcmp(order, "desc");
+    if (order && *order && !*desc && strcmp(order, "asc") != 0) {
+        fail_params(call, "order_by must be \"asc\" or \"desc\"");
+        return false;
+    }
+    return true;
+}
+
+static bool query_arg(rpc_call_t *call, const json_t *params, node_rpc_search_t *q)
+{
+    char err[ERR_TEXT_MAX], data[ERR_TEXT_MAX + 32];
+    if (node_rpc_search_parse(q, str_param(params, "query"), err, sizeof err)) return true;
+    snprintf(data, sizeof data, "bad query: %s", err);
+    fail_params(call, data);
+    return false;
+}
+
 static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
     struct node *n = self(ctx)->n;
-    char err[ERR_TEXT_MAX];
     node_rpc_search_t *q = malloc(sizeof *q);
     search_hits hits = {calloc(TX_SEARCH_MATCH_MAX, sizeof(tx_ref)), 0, malloc(sizeof(txres_view))};
     if (!q || !hits.refs || !hits.v) {
@@ -1021,23 +1042,13 @@ static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
         goto out;
     }
     bool prove = json_is_true(json_object_get(params, "prove"));
-    const char *order = str_param(params, "order_by");
-    bool desc = order && !strcmp(order, "desc");
-    if (order && *order && !desc && strcmp(order, "asc") != 0) {
-        fail_params(call, "order_by must be \"asc\" or \"desc\"");
-        goto out;
-    }
-    if (!node_rpc_search_parse(q, str_param(params, "query"), err, sizeof err)) {
-        char data[ERR_TEXT_MAX + 32];
-        snprintf(data, sizeof data, "bad query: %s", err);
-        fail_params(call, data);
-        goto out;
-    }
+    bool desc;
+    if (!order_arg(call, params, &desc) || !query_arg(call, params, q)) goto out;
     const char *by_hash = NULL;
     for (uint32_t i = 0; i < q->n; i++)
         if (!strcmp(q->c[i].key, "tx.hash") && q->c[i].op == SEARCH_EQ) by_hash = q->c[i].str;
     uint64_t lo = store_base_height(n->store), hi = store_height(n->store);
-    node_rpc_search_heights(q, &lo, &hi);
+    node_rpc_search_heights(q, "tx.height", &lo, &hi);
     if (by_hash) {
         search_by_hash(n, q, by_hash, &hits);
     } else if (hi >= lo && hi > 0) {
@@ -1057,6 +1068,61 @@ out:
     free(q);
     free(hits.refs);
     free(hits.v);
+}
+
+/* block_search: blocks by height only (cairn's blocks carry no events). */
+static void block_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    struct node *n = self(ctx)->n;
+    node_rpc_search_t *q = malloc(sizeof *q);
+    bool desc;
+    if (!q) {
+        fail_call(call, "out of memory");
+        return;
+    }
+    if (!order_arg(call, params, &desc) || !query_arg(call, params, q)) goto out;
+    for (uint32_t i = 0; i < q->n; i++) {
+        node_rpc_search_cond *c = &q->c[i];
+        bool height = !strcmp(c->key, "block.height") && c->op != SEARCH_CONTAINS;
+        if (height && !c->is_num) { /* block.height='5' */
+            const char *end;
+            height = parse_i64(c->str, &end, &c->num) && !*end;
+            c->is_num = height;
+        }
+        if (!height && !(!strcmp(c->key, "tm.event") && c->op == SEARCH_EQ &&
+                         !strcmp(c->str, "NewBlock"))) {
+            fail_params(call, "block_search supports block.height conditions (and "
+                              "tm.event='NewBlock'): cairn's blocks carry no events");
+            goto out;
+        }
+    }
+    uint64_t lo = store_base_height(n->store), hi = store_height(n->store);
+    node_rpc_search_heights(q, "block.height", &lo, &hi);
+    uint64_t total = hi >= lo && hi > 0 ? hi - lo + 1 : 0, skip, count;
+    if (!page_args(call, params, total, &skip, &count)) goto out;
+    json_t *blocks = json_array();
+    for (uint64_t k = 0; blocks && k < count; k++) {
+        uint64_t h = desc ? hi - skip - k : lo + skip + k;
+        block_t b;
+        uint8_t id[HASH_BYTES];
+        cairn_err rc = store_block_get(n->store, h, &b);
+        if (store_failed(call, rc, "block", h)) {
+            json_decref(blocks);
+            goto out;
+        }
+        json_t *one = header_hash(&b.header, id) == CAIRN_OK ? json_chain_block_result(&b, id)
+                                                             : NULL;
+        block_free(&b);
+        if (!one || json_array_append_new(blocks, one) != 0) {
+            json_decref(blocks);
+            blocks = NULL;
+        }
+    }
+    rpc_call_reply(call, blocks ? json_pack("{s:o,s:o}", "blocks", blocks, "total_count",
+                                            json_chain_u64(total))
+                                : NULL);
+out:
+    free(q);
 }
 
 static json_t *check_json(const app_result_t *res)
@@ -1535,6 +1601,8 @@ static const method_def METHODS[] = {
      {{"query", RPC_PARAM_STRING, true}, {"prove", RPC_PARAM_BOOL, false}, P_PAGE,
       {"order_by", RPC_PARAM_STRING, false}},
      5},
+    {"block_search", block_search_cb,
+     {{"query", RPC_PARAM_STRING, true}, P_PAGE, {"order_by", RPC_PARAM_STRING, false}}, 4},
     {"broadcast_tx_async", broadcast_async_cb, {P_TX}, 1},
     {"broadcast_tx_sync", broadcast_sync_cb, {P_TX}, 1},
     {"broadcast_tx_commit", broadcast_commit_cb, {P_TX}, 1},

@@ -72,8 +72,9 @@ void node_rpc_search_format(const node_rpc_search_t *q, char *out, size_t cap);
 /* Whether a committed tx (its hash, height and result) satisfies every condition. */
 bool node_rpc_search_match(const node_rpc_search_t *q, const uint8_t hash[static HASH_BYTES],
                            uint64_t height, const app_result_t *res);
-/* Narrows [*lo, *hi] to the heights the tx.height conditions allow (may leave
- * *lo > *hi: nothing to read). */
-void node_rpc_search_heights(const node_rpc_search_t *q, uint64_t *lo, uint64_t *hi);
+/* Narrows [*lo, *hi] to the heights the conditions on `key` ("tx.height",
+ * "block.height") allow (may leave *lo > *hi: nothing to read). */
+void node_rpc_search_heights(const node_rpc_search_t *q, const char *key, uint64_t *lo,
+                             uint64_t *hi);
 
 #endif

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t hash[HASH_BYTES] = {0};
     (void)node_rpc_search_match(&q, hash, 7, &res);
     uint64_t lo = 1, hi = 1000;
-    node_rpc_search_heights(&q, &lo, &hi);
+    node_rpc_search_heights(&q, "tx.height", &lo, &hi);
     if (lo < 1 || hi > 1000) abort(); /* only ever narrows */
     return 0;
 }

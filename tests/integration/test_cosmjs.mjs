@@ -256,6 +256,10 @@ async function main() {
     const r = await raw(url1, "block", { height: String(m.header.height) });
     check(hex(m.blockId.hash) === r.block_id.hash, `blockchain meta ${m.header.height}`);
   }
+  const bs = await client.blockSearch({ query: "block.height>=1 AND block.height<=3" });
+  check(bs.totalCount === 3 && bs.blocks.map((x) => x.block.header.height).join(",") === "1,2,3",
+    "blockSearch");
+  check(hex(bs.blocks[2].blockId.hash) === hex(chain.blockMetas[0].blockId.hash), "blockSearch ids");
   const br = await client.blockResults(h1);
   check(br.height === h1 && br.results.length === b1.block.txs.length, "blockResults");
   const idx = b1.block.txs.findIndex((t) => Buffer.from(t).equals(tx1));

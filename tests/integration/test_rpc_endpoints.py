@@ -423,6 +423,13 @@ def test_rpc_endpoints():
         check(int(m["block_size"]) > 0, "block_size")
     check(bc["block_metas"][0]["num_txs"] == str(len(n0.rpc("block", height=3)["block"]["data"]["txs"])),
           "num_txs")
+    bs = n0.rpc("block_search", query="block.height>=2 AND block.height<=4")
+    check(bs["total_count"] == "3" and
+          [x["block"]["header"]["height"] for x in bs["blocks"]] == ["2", "3", "4"], "block_search")
+    check(bs["blocks"][1] == n0.rpc("block", height=3), "block_search gives /block results")
+    bs = uri(n0, '/block_search?query="block.height<=4"&order_by="desc"&per_page=2')
+    check([x["block"]["header"]["height"] for x in bs["blocks"]] == ["4", "3"], "desc page")
+    expect_error(lambda: n0.rpc("block_search", query="transfer.amount=1"), -32602, "block.height")
     bc = uri(n0, "/blockchain")
     check(1 <= len(bc["block_metas"]) <= 20, "blockchain default window")
     check(int(bc["last_height"]) >= top, "last_height")

@@ -48,12 +48,12 @@ static void test_height_conditions_narrow_the_range_to_read(void **state)
     (void)state;
     assert_true(parse("tx.height>=100 AND tx.height<200"));
     uint64_t lo = 1, hi = 5000;
-    node_rpc_search_heights(&q, &lo, &hi);
+    node_rpc_search_heights(&q, "tx.height", &lo, &hi);
     assert_int_equal(lo, 100);
     assert_int_equal(hi, 199);
     assert_true(parse("tx.height=7"));
     lo = 1, hi = 5000;
-    node_rpc_search_heights(&q, &lo, &hi);
+    node_rpc_search_heights(&q, "tx.height", &lo, &hi);
     assert_int_equal(lo, 7);
     assert_int_equal(hi, 7);
 }
@@ -63,11 +63,11 @@ static void test_impossible_height_bounds_read_nothing(void **state)
     (void)state;
     uint64_t lo = 1, hi = 5000;
     assert_true(parse("tx.height>9223372036854775807"));
-    node_rpc_search_heights(&q, &lo, &hi);
+    node_rpc_search_heights(&q, "tx.height", &lo, &hi);
     assert_true(lo > hi);
     lo = 1, hi = 5000;
     assert_true(parse("tx.height<0"));
-    node_rpc_search_heights(&q, &lo, &hi);
+    node_rpc_search_heights(&q, "tx.height", &lo, &hi);
     assert_true(lo > hi);
 }
 
