@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "cairn/proof.h"
 #include "cli/cli.h" /* CAIRN_VERSION */
 #include "node/node_int.h"
 #include "node/results.h"
@@ -1336,7 +1335,10 @@ static void abci_query_cb(void *ctx, rpc_call_t *call, const json_t *params)
     size_t key_len = 0;
     if (!path || !*path) path = "/account";
     if (hex && hex_decode_var(key, sizeof key, &key_len, hex, strlen(hex)) != CAIRN_OK) {
-        fail_params(call, "data must be hex (the query key), at most 300 bytes");
+        char data[96];
+        snprintf(data, sizeof data, "data must be hex (the query key), at most %d bytes",
+                 (int)ABCI_QUERY_DATA_MAX);
+        fail_params(call, data);
         return;
     }
     if (height < 0) {
