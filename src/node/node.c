@@ -351,6 +351,9 @@ cairn_err node_open(const char *home, node_t **out, char *errbuf)
 
 cairn_err node_run(node_t *n)
 {
+    /* A peer or client that closes its end must not kill the node: writes to a
+     * closed socket fail with EPIPE instead (libuv leaves SIGPIPE to us). */
+    signal(SIGPIPE, SIG_IGN);
     uv_signal_start(&n->sigint, on_signal, SIGINT);
     uv_signal_start(&n->sigterm, on_signal, SIGTERM);
     uv_timer_start(&n->gossip_timer, tick, NODE_GOSSIP_MS, NODE_GOSSIP_MS);
