@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "node/node_int.h"
 #include "node/results.h"
+#include "node/rpc_node.h"
 
 known_block *node_block_known(struct node *n, const uint8_t id[static HASH_BYTES])
 {
@@ -319,6 +320,7 @@ cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const
         node_fatal(n, "marking the end of a height in the WAL", CAIRN_EIO);
     log_info("committed block %llu (%u txs) app hash %02X%02X%02X%02X...", (unsigned long long)h->height,
              nt, n->st.app_hash[0], n->st.app_hash[1], n->st.app_hash[2], n->st.app_hash[3]);
+    node_rpc_block_committed(n, b, id, views, nt);
     node_blocks_clear(n); /* b may live in a known slot: last use above */
 out:
     if (recs)

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "node/keys.h"
 #include "node/node_int.h"
+#include "node/rpc_node.h"
 
 int64_t node_now_ns(void)
 {
@@ -325,6 +326,7 @@ cairn_err node_open(const char *home, node_t **out, char *errbuf)
     if (rc == CAIRN_OK && uv_loop_init(&n->loop) != 0) rc = CAIRN_EIO;
     if (rc == CAIRN_OK) n->loop_ok = true;
     if (rc == CAIRN_OK) rc = open_p2p(n, errbuf);
+    if (rc == CAIRN_OK) rc = node_rpc_open(n, errbuf);
     if (rc) {
         if (!errbuf[0]) snprintf(errbuf, NODE_ERR_MAX, "%s", cairn_strerror(rc));
         node_close(n);
@@ -384,6 +386,7 @@ static void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->next_height_timer, close_cb);
     uv_close((uv_handle_t *)&n->sigint, close_cb);
     uv_close((uv_handle_t *)&n->sigterm, close_cb);
+    node_rpc_close(n);
     if (n->p2p) p2p_close(n->p2p, p2p_closed, n);
 }
 
@@ -395,6 +398,7 @@ void node_close(node_t *n)
             n->stopping = true;
             p2p_close(n->p2p, p2p_closed, n);
         }
+        node_rpc_close(n);
         uv_run(&n->loop, UV_RUN_DEFAULT);
         if (uv_loop_close(&n->loop) != 0) log_warn("event loop closed with handles still open");
     }

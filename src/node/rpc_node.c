@@ -1,0 +1,1432 @@
+/* rpc_node.c - the CometBFT v0.38 endpoints over the node's state (see
+ * rpc_node.h and docs/rpc.md), events on commit, and the node's metrics. */
+#include "node/rpc_node.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cairn/proof.h"
+#include "cli/cli.h" /* CAIRN_VERSION */
+#include "node/node_int.h"
+#include "node/results.h"
+#include "rpc/json_chain.h"
+#include "rpc/rpc.h"
+
+#define COMET_VERSION "0.38.17"
+#define APP_NAME "cairn-ledger"
+#define PROOF_OP_TYPE "cairn:smt:v1"
+#define ERR_TEXT_MAX 256
+#define BLOCKCHAIN_MAX 20
+#define PER_PAGE_DEFAULT 30
+#define PER_PAGE_MAX 100
+#define UNCONFIRMED_MAX 100
+#define VALSET_REPLAY_MAX 100000 /* increments to rebuild an old height's priorities */
+#define TX_SEARCH_SCAN_MAX 10000 /* heights one tx_search may read */
+#define TX_SEARCH_MATCH_MAX 10000
+#define TX_SEARCH_CONDS_MAX 8
+#define ABCI_QUERY_DATA_MAX (ADDR_BYTES + TX_KEY_MAX + 64)
+
+typedef struct waiter {
+    struct waiter *next;
+    struct node_rpc *r;
+    rpc_call_t *call;
+    uint8_t hash[HASH_BYTES];
+    json_t *check_tx;
+} waiter;
+
+typedef struct node_rpc {
+    struct node *n;
+    rpc_t *rpc;
+    uv_timer_t timer;
+    waiter *waiters;
+    int64_t last_block_time_ns; /* header time of the previous committed block */
+    /* what was already added to the counters */
+    uint64_t rep_txs, rep_sigs, rep_synced, rep_blocks;
+    uint64_t rep_sent[P2P_CHANNELS_MAX], rep_recv[P2P_CHANNELS_MAX];
+    uint8_t rep_ch[P2P_CHANNELS_MAX];
+    uint32_t n_rep_ch;
+    metric_t *m_height, *m_round, *m_interval, *m_txs, *m_mp_size, *m_mp_bytes, *m_peers,
+        *m_sent, *m_recv, *m_sigs, *m_sync_blocks, *m_synced, *m_catching_up;
+} node_rpc;
+
+#define METRIC(expr)                                                               \
+    do {                                                                           \
+        cairn_err metric_rc_ = (expr);                                             \
+        (void)metric_rc_;                                                          \
+    } while (0)
+
+static node_rpc *self(void *ctx) { return ctx; }
+
+static void fail_call(rpc_call_t *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail_call(rpc_call_t *call, const char *fmt, ...)
+{
+    char data[ERR_TEXT_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(data, sizeof data, fmt, ap);
+    va_end(ap);
+    rpc_call_error(call, RPC_INTERNAL_ERROR, NULL, data);
+}
+
+static void fail_params(rpc_call_t *call, const char *what)
+{
+    rpc_call_error(call, RPC_INVALID_PARAMS, NULL, what);
+}
+
+static int64_t int_param(const json_t *params, const char *name, int64_t dflt)
+{
+    const json_t *j = json_object_get(params, name);
+    return json_is_integer(j) ? json_integer_value(j) : dflt;
+}
+
+static const char *str_param(const json_t *params, const char *name)
+{
+    return json_string_value(json_object_get(params, name));
+}
+
+/* BYTES param (canonical base64 after normalisation) into out; false if absent
+ * or longer than max. */
+static bool bytes_param(const json_t *params, const char *name, uint8_t *out, size_t max,
+                        size_t *len)
+{
+    const char *s = str_param(params, name);
+    if (!s) return false;
+    return base64_decode(out, max, len, s, strlen(s)) == CAIRN_OK;
+}
+
+static json_t *b64(const uint8_t *p, size_t n) { return json_chain_base64(p, n); }
+
+/* ------------------------------------------------------------ heights */
+
+/* Resolves an optional height param against the stored range: missing or 0 is
+ * the latest height. false: the call was answered with an error. */
+static bool height_arg(node_rpc *r, rpc_call_t *call, const json_t *params, const char *name,
+                       uint64_t *out)
+{
+    uint64_t latest = store_height(r->n->store), base = store_base_height(r->n->store);
+    int64_t h = int_param(params, name, 0);
+    if (h < 0) {
+        fail_call(call, "height must be greater than 0, but got %" PRId64, h);
+        return false;
+    }
+    if (h == 0) {
+        if (latest == 0) {
+            fail_call(call, "no blocks have been committed yet");
+            return false;
+        }
+        *out = latest;
+        return true;
+    }
+    if ((uint64_t)h > latest) {
+        fail_call(call, "height %" PRId64 " must be less than or equal to the current blockchain height %" PRIu64,
+                  h, latest);
+        return false;
+    }
+    if ((uint64_t)h < base) {
+        fail_call(call, "height %" PRId64 " is not available, lowest height is %" PRIu64, h, base);
+        return false;
+    }
+    *out = (uint64_t)h;
+    return true;
+}
+
+static bool store_failed(rpc_call_t *call, cairn_err rc, const char *what, uint64_t h)
+{
+    if (rc == CAIRN_OK) return false;
+    log_warn("rpc: reading %s %" PRIu64 ": %s", what, h, cairn_strerror(rc));
+    fail_call(call, "cannot read %s %" PRIu64 ": %s", what, h, cairn_strerror(rc));
+    return true;
+}
+
+/* Pagination as CometBFT: page 1.., per_page 1..PER_PAGE_MAX (default 30). */
+static bool page_args(rpc_call_t *call, const json_t *params, uint64_t total, uint64_t *skip,
+                      uint64_t *count)
+{
+    int64_t per = int_param(params, "per_page", PER_PAGE_DEFAULT);
+    if (per < 1) per = PER_PAGE_DEFAULT;
+    if (per > PER_PAGE_MAX) per = PER_PAGE_MAX;
+    uint64_t pages = total == 0 ? 1 : (total + (uint64_t)per - 1) / (uint64_t)per;
+    int64_t page = int_param(params, "page", 1);
+    if (page < 1 || (uint64_t)page > pages) {
+        fail_call(call, "page should be within [1, %" PRIu64 "] range, given %" PRId64, pages, page);
+        return false;
+    }
+    *skip = (uint64_t)(page - 1) * (uint64_t)per;
+    *count = total - *skip < (uint64_t)per ? total - *skip : (uint64_t)per;
+    return true;
+}
+
+/* ------------------------------------------------------------ tx results */
+
+typedef struct {
+    app_result_t res;
+    rpc_event ev[APP_EVENTS_MAX];
+    rpc_event_attr at[APP_EVENTS_MAX][APP_EVENT_ATTRS_MAX];
+    rpc_tx_result r;
+} txres_view;
+
+static void txres_fill(txres_view *v)
+{
+    memset(&v->r, 0, sizeof v->r);
+    uint32_t ne = v->res.n_events < APP_EVENTS_MAX ? v->res.n_events : APP_EVENTS_MAX;
+    for (uint32_t i = 0; i < ne; i++) {
+        const app_event_t *e = &v->res.events[i];
+        uint32_t na = e->n_attrs < APP_EVENT_ATTRS_MAX ? e->n_attrs : APP_EVENT_ATTRS_MAX;
+        for (uint32_t k = 0; k < na; k++)
+            v->at[i][k] = (rpc_event_attr){e->attrs[k].key, e->attrs[k].value, true};
+        v->ev[i] = (rpc_event){e->type, v->at[i], na};
+    }
+    v->r.code = v->res.code;
+    v->r.log = v->res.log;
+    v->r.events = v->ev;
+    v->r.n_events = ne;
+}
+
+static cairn_err txres_decode(txres_view *v, const uint8_t *p, size_t n)
+{
+    CAIRN_TRY(result_record_decode(&v->res, p, n));
+    txres_fill(v);
+    return CAIRN_OK;
+}
+
+static void txres_from(txres_view *v, const app_result_t *res)
+{
+    v->res = *res;
+    txres_fill(v);
+}
+
+/* ------------------------------------------------------------ validators */
+
+/* The validator set that signs height h (1..latest+1), in a heap object. The
+ * set itself never changes in this version (validator updates stop the node),
+ * so only proposer priorities depend on h: exact for the last two heights and
+ * within VALSET_REPLAY_MAX heights of genesis, else those of the latest height. */
+static cairn_err valset_at(struct node *n, uint64_t h, valset_t **out)
+{
+    valset_t *vs = malloc(sizeof *vs);
+    if (!vs) return CAIRN_ENOMEM;
+    if (h == n->st.last_height + 1) *vs = n->st.validators;
+    else if (h == n->st.last_height && h > 0) *vs = n->st.last_validators;
+    else if (h >= n->genesis.initial_height && h - n->genesis.initial_height <= VALSET_REPLAY_MAX) {
+        cairn_err rc = genesis_valset(&n->genesis, vs);
+        if (rc) {
+            free(vs);
+            return rc;
+        }
+        valset_increment_priority(vs, (uint32_t)(h - n->genesis.initial_height));
+    } else
+        *vs = n->st.validators;
+    *out = vs;
+    return CAIRN_OK;
+}
+
+/* ------------------------------------------------------------ info methods */
+
+static void addr_text(char *out, size_t cap, const config_addr_t *a)
+{
+    char hp[CONFIG_HOST_MAX + 16];
+    config_addr_format(hp, sizeof hp, a);
+    snprintf(out, cap, "tcp://%s", hp);
+}
+
+static json_t *node_info_json(struct node *n)
+{
+    char p2p_addr[CONFIG_HOST_MAX + 24], rpc_addr[CONFIG_HOST_MAX + 24];
+    addr_text(p2p_addr, sizeof p2p_addr, &n->cfg.p2p.listen);
+    addr_text(rpc_addr, sizeof rpc_addr, &n->cfg.rpc.listen);
+    return json_pack("{s:{s:s,s:s,s:s},s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s}}",
+                     "protocol_version", "p2p", "8", "block", JSON_BLOCK_PROTOCOL, "app", "0",
+                     "id", n->p2p ? p2p_node_id(n->p2p) : "", "listen_addr", p2p_addr,
+                     "network", n->chain_id.id, "version", COMET_VERSION, "channels", "203040",
+                     "moniker", n->cfg.node.moniker, "other", "tx_index", "on", "rpc_address",
+                     rpc_addr, "cairn_version", CAIRN_VERSION);
+}
+
+static void status_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    (void)params;
+    node_rpc *r = self(ctx);
+    struct node *n = r->n;
+    uint64_t latest = store_height(n->store), base = store_base_height(n->store);
+    json_t *lh = json_string(""), *la = json_string(""), *lt = NULL;
+    json_t *eh = json_string(""), *ea = json_string(""), *et = NULL;
+    block_t b;
+    uint8_t id[HASH_BYTES];
+    if (latest > 0) {
+        cairn_err rc = store_block_get(n->store, latest, &b);
+        if (store_failed(call, rc, "block", latest)) goto fail;
+        if (header_hash(&b.header, id) == CAIRN_OK) {
+            json_decref(lh);
+            lh = json_chain_hex(id, HASH_BYTES);
+        }
+        json_decref(la);
+        la = json_chain_hex(n->st.app_hash, HASH_BYTES);
+        lt = json_chain_time(b.header.time_ns);
+        block_free(&b);
+        rc = store_block_get(n->store, base, &b);
+        if (store_failed(call, rc, "block", base)) goto fail;
+        if (header_hash(&b.header, id) == CAIRN_OK) {
+            json_decref(eh);
+            eh = json_chain_hex(id, HASH_BYTES);
+        }
+        json_decref(ea);
+        ea = json_chain_hex(b.header.app_hash, HASH_BYTES);
+        et = json_chain_time(b.header.time_ns);
+        block_free(&b);
+    } else {
+        lt = json_chain_time(n->genesis.genesis_time_ns);
+        et = json_chain_time(n->genesis.genesis_time_ns);
+        json_decref(la);
+        la = json_chain_hex(n->st.app_hash, HASH_BYTES);
+    }
+    int idx = valset_index_of(&n->st.validators, n->val_address);
+    int64_t power = idx >= 0 ? n->st.validators.v[idx].power : 0;
+    json_t *res = json_pack(
+        "{s:o,s:{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b},s:{s:o,s:o,s:o}}", "node_info",
+        node_info_json(n), "sync_info", "latest_block_hash", lh, "latest_app_hash", la,
+        "latest_block_height", json_chain_u64(latest), "latest_block_time", lt,
+        "earliest_block_hash", eh, "earliest_app_hash", ea, "earliest_block_height",
+        json_chain_u64(base ? base : 0), "earliest_block_time", et, "catching_up",
+        node_catching_up(n), "validator_info", "address",
+        json_chain_hex(n->val_address, ADDR_BYTES), "pub_key", json_chain_pub_key(n->val_key.pub),
+        "voting_power", json_chain_i64(power));
+    rpc_call_reply(call, res);
+    return;
+fail:
+    json_decref(lh);
+    json_decref(la);
+    json_decref(lt);
+    json_decref(eh);
+    json_decref(ea);
+    json_decref(et);
+}
+
+static void net_info_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    (void)params;
+    node_rpc *r = self(ctx);
+    struct node *n = r->n;
+    p2p_peer_t *peers[256];
+    size_t np = n->p2p ? p2p_peers(n->p2p, peers, 256) : 0;
+    if (np > 256) np = 256;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < np; i++) {
+        p2p_stats s;
+        p2p_peer_stats_get(peers[i], &s);
+        char ip[P2P_ADDR_TEXT_MAX];
+        snprintf(ip, sizeof ip, "%s", p2p_peer_remote(peers[i]));
+        char *colon = strrchr(ip, ':');
+        if (colon) *colon = 0;
+        uint64_t sent = 0, recv = 0;
+        for (uint32_t k = 0; k < s.n_channels; k++) {
+            sent += s.ch[k].bytes_sent;
+            recv += s.ch[k].bytes_recv;
+        }
+        json_t *p = json_pack(
+            "{s:{s:{s:s,s:s,s:s},s:s,s:s,s:s,s:s,s:s,s:s,s:{}},s:b,s:{s:o,s:o,s:o,s:i},s:s}",
+            "node_info", "protocol_version", "p2p", "8", "block", JSON_BLOCK_PROTOCOL, "app", "0",
+            "id", p2p_peer_id(peers[i]), "listen_addr", p2p_peer_remote(peers[i]), "network",
+            n->chain_id.id, "version", COMET_VERSION, "channels", "203040", "moniker", "",
+            "other", "is_outbound", p2p_peer_outbound(peers[i]), "connection_status",
+            "bytes_sent", json_chain_u64(s.wire_bytes_sent), "bytes_recv",
+            json_chain_u64(s.wire_bytes_recv), "payload_bytes", json_chain_u64(sent + recv),
+            "score", (json_int_t)s.score, "remote_ip", ip);
+        if (!p || json_array_append_new(arr, p) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    char listener[CONFIG_HOST_MAX + 40], hp[CONFIG_HOST_MAX + 16];
+    config_addr_format(hp, sizeof hp, &n->cfg.p2p.listen);
+    snprintf(listener, sizeof listener, "Listener(@%s)", hp);
+    rpc_call_reply(call, arr ? json_pack("{s:b,s:[s],s:o,s:o}", "listening", 1, "listeners",
+                                         listener, "n_peers", json_chain_u64(np), "peers", arr)
+                             : NULL);
+}
+
+static void genesis_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    (void)params;
+    node_rpc *r = self(ctx);
+    char *text = NULL;
+    cairn_err rc = genesis_format(&r->n->genesis, false, &text);
+    if (rc) {
+        fail_call(call, "cannot render the genesis document: %s", cairn_strerror(rc));
+        return;
+    }
+    json_error_t jerr;
+    json_t *g = json_loads(text, 0, &jerr);
+    free(text);
+    rpc_call_reply(call, g ? json_pack("{s:o}", "genesis", g) : NULL);
+}
+
+static void abci_info_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    (void)params;
+    node_rpc *r = self(ctx);
+    app_info_t info;
+    app_info(r->n->app, &info);
+    rpc_call_reply(call, json_pack("{s:{s:s,s:s,s:s,s:o,s:o}}", "response", "data", APP_NAME,
+                                   "version", CAIRN_VERSION, "app_version", "0",
+                                   "last_block_height", json_chain_u64(info.height),
+                                   "last_block_app_hash", b64(info.app_hash, HASH_BYTES)));
+}
+
+/* ------------------------------------------------------------ blocks */
+
+static void block_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    uint64_t h;
+    if (!height_arg(r, call, params, "height", &h)) return;
+    block_t b;
+    uint8_t id[HASH_BYTES];
+    cairn_err rc = store_block_get(r->n->store, h, &b);
+    if (store_failed(call, rc, "block", h)) return;
+    rc = header_hash(&b.header, id);
+    rpc_call_reply(call, rc ? NULL : json_chain_block_result(&b, id));
+    block_free(&b);
+}
+
+/* hash param (BYTES) of exactly HASH_BYTES; false: answered with an error. */
+static bool hash_arg(rpc_call_t *call, const json_t *params, uint8_t out[static HASH_BYTES])
+{
+    size_t len = 0;
+    if (!bytes_param(params, "hash", out, HASH_BYTES, &len) || len != HASH_BYTES) {
+        fail_params(call, "hash must be 32 bytes: base64 in JSON, 0x-prefixed hex in a URI");
+        return false;
+    }
+    return true;
+}
+
+static void block_by_hash_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    uint8_t id[HASH_BYTES];
+    if (!hash_arg(call, params, id)) return;
+    block_t b;
+    uint64_t h;
+    cairn_err rc = store_block_get_by_hash(r->n->store, id, &b, &h);
+    if (rc == CAIRN_ENOT_FOUND) {
+        char hex[2 * HASH_BYTES + 1];
+        hex_encode_upper(hex, id, HASH_BYTES);
+        fail_call(call, "block %s not found", hex);
+        return;
+    }
+    if (store_failed(call, rc, "block by hash at", 0)) return;
+    rpc_call_reply(call, json_chain_block_result(&b, id));
+    block_free(&b);
+}
+
+static void header_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    uint64_t h;
+    if (!height_arg(r, call, params, "height", &h)) return;
+    block_t b;
+    cairn_err rc = store_block_get(r->n->store, h, &b);
+    if (store_failed(call, rc, "block", h)) return;
+    rpc_call_reply(call, json_pack("{s:o}", "header", json_chain_header(&b.header)));
+    block_free(&b);
+}
+
+static void header_by_hash_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    uint8_t id[HASH_BYTES];
+    if (!hash_arg(call, params, id)) return;
+    block_t b;
+    cairn_err rc = store_block_get_by_hash(r->n->store, id, &b, NULL);
+    if (rc == CAIRN_ENOT_FOUND) {
+        char hex[2 * HASH_BYTES + 1];
+        hex_encode_upper(hex, id, HASH_BYTES);
+        fail_call(call, "block %s not found", hex);
+        return;
+    }
+    if (store_failed(call, rc, "header by hash at", 0)) return;
+    rpc_call_reply(call, json_pack("{s:o}", "header", json_chain_header(&b.header)));
+    block_free(&b);
+}
+
+static void blockchain_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    struct node *n = r->n;
+    uint64_t latest = store_height(n->store), base = store_base_height(n->store);
+    int64_t mn = int_param(params, "minHeight", 0), mx = int_param(params, "maxHeight", 0);
+    if (mn < 0 || mx < 0) {
+        fail_call(call, "heights must be non-negative");
+        return;
+    }
+    if (mn == 0) mn = 1;
+    if (mx == 0 || (uint64_t)mx > latest) mx = (int64_t)latest;
+    if ((uint64_t)mn < base) mn = (int64_t)base;
+    if (mx - BLOCKCHAIN_MAX + 1 > mn) mn = mx - BLOCKCHAIN_MAX + 1;
+    if (latest == 0) mn = 1, mx = 0;
+    if (mn > mx && latest > 0) {
+        fail_call(call, "min height %" PRId64 " can't be greater than max height %" PRId64, mn, mx);
+        return;
+    }
+    json_t *metas = json_array();
+    buf_t raw;
+    buf_init(&raw, 0);
+    for (int64_t h = mx; metas && h >= mn && h >= 1; h--) {
+        uint8_t id[HASH_BYTES];
+        cairn_err rc = store_block_get_raw(n->store, (uint64_t)h, &raw, id);
+        block_t b;
+        if (rc == CAIRN_OK) rc = block_decode(&b, raw.data, raw.len);
+        if (store_failed(call, rc, "block", (uint64_t)h)) {
+            json_decref(metas);
+            buf_deinit(&raw);
+            return;
+        }
+        json_t *m = json_chain_block_meta(&b.header, id, raw.len, b.n_txs);
+        block_free(&b);
+        if (!m || json_array_append_new(metas, m) != 0) {
+            json_decref(metas);
+            metas = NULL;
+        }
+    }
+    buf_deinit(&raw);
+    rpc_call_reply(call, metas ? json_pack("{s:o,s:o}", "last_height", json_chain_u64(latest),
+                                           "block_metas", metas)
+                               : NULL);
+}
+
+/* The app hash after block h: in header h+1, or the current one for the tip. */
+static cairn_err app_hash_after(struct node *n, uint64_t h, uint8_t out[static HASH_BYTES])
+{
+    if (h >= n->st.last_height) {
+        memcpy(out, n->st.app_hash, HASH_BYTES);
+        return CAIRN_OK;
+    }
+    block_t b;
+    CAIRN_TRY(store_block_get(n->store, h + 1, &b));
+    memcpy(out, b.header.app_hash, HASH_BYTES);
+    block_free(&b);
+    return CAIRN_OK;
+}
+
+static json_t *tx_results_json(const store_results_t *res)
+{
+    if (res->n_tx == 0) return json_null();
+    json_t *arr = json_array();
+    txres_view *v = malloc(sizeof *v);
+    if (!v) {
+        json_decref(arr);
+        return NULL;
+    }
+    for (uint32_t i = 0; arr && i < res->n_tx; i++) {
+        json_t *t = txres_decode(v, res->tx[i].p, res->tx[i].len) == CAIRN_OK
+                        ? json_chain_tx_result(&v->r)
+                        : NULL;
+        if (!t || json_array_append_new(arr, t) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    free(v);
+    return arr;
+}
+
+static void block_results_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    uint64_t h;
+    if (!height_arg(r, call, params, "height", &h)) return;
+    store_results_t res;
+    cairn_err rc = store_results_get(r->n->store, h, &res);
+    if (store_failed(call, rc, "results of block", h)) return;
+    uint8_t ah[HASH_BYTES];
+    rc = app_hash_after(r->n, h, ah);
+    if (store_failed(call, rc, "block", h + 1)) {
+        store_results_free(&res);
+        return;
+    }
+    json_t *txs = tx_results_json(&res);
+    store_results_free(&res);
+    rpc_call_reply(call, txs ? json_pack("{s:o,s:o,s:[],s:[],s:n,s:o}", "height",
+                                         json_chain_u64(h), "txs_results", txs,
+                                         "finalize_block_events", "validator_updates",
+                                         "consensus_param_updates", "app_hash",
+                                         b64(ah, HASH_BYTES))
+                             : NULL);
+}
+
+static void commit_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    struct node *n = r->n;
+    uint64_t h;
+    if (!height_arg(r, call, params, "height", &h)) return;
+    block_t b, next;
+    cairn_err rc = store_block_get(n->store, h, &b);
+    if (store_failed(call, rc, "block", h)) return;
+    json_t *res = NULL;
+    if (h < store_height(n->store)) {
+        /* the canonical commit: the one block h+1 carries */
+        rc = store_block_get(n->store, h + 1, &next);
+        if (!store_failed(call, rc, "block", h + 1)) {
+            res = json_chain_signed_header(&b.header, &next.last_commit, true);
+            block_free(&next);
+            rpc_call_reply(call, res);
+        }
+    } else {
+        commit_t c;
+        rc = store_commit_get(n->store, h, &c);
+        if (!store_failed(call, rc, "commit", h)) {
+            res = json_chain_signed_header(&b.header, &c, false);
+            commit_free(&c);
+            rpc_call_reply(call, res);
+        }
+    }
+    block_free(&b);
+}
+
+static void validators_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    struct node *n = r->n;
+    uint64_t h;
+    if (int_param(params, "height", 0) == (int64_t)store_height(n->store) + 1)
+        h = store_height(n->store) + 1;
+    else if (!height_arg(r, call, params, "height", &h))
+        return;
+    valset_t *vs;
+    cairn_err rc = valset_at(n, h, &vs);
+    if (rc) {
+        fail_call(call, "validator set at height %" PRIu64 ": %s", h, cairn_strerror(rc));
+        return;
+    }
+    uint64_t skip, count;
+    if (page_args(call, params, vs->count, &skip, &count))
+        rpc_call_reply(call, json_chain_validators(vs, h, (uint32_t)skip, (uint32_t)count));
+    free(vs);
+}
+
+static void consensus_params_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    uint64_t h;
+    if (!height_arg(r, call, params, "height", &h)) return;
+    const genesis_params_t *p = &r->n->genesis.params;
+    rpc_call_reply(call, json_pack("{s:o,s:{s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:[s]},s:{s:o},s:{s:o}}}",
+                                   "block_height", json_chain_u64(h), "consensus_params",
+                                   "block", "max_bytes", json_chain_i64(p->block_max_bytes),
+                                   "max_gas", json_chain_i64(p->block_max_gas), "evidence",
+                                   "max_age_num_blocks", json_chain_i64(p->evidence_max_age_num_blocks),
+                                   "max_age_duration", json_chain_i64(p->evidence_max_age_duration_ns),
+                                   "max_bytes", json_chain_i64(p->evidence_max_bytes), "validator",
+                                   "pub_key_types", "ed25519", "version", "app",
+                                   json_chain_u64(p->app_version), "abci",
+                                   "vote_extensions_enable_height",
+                                   json_chain_i64(p->vote_extensions_enable_height)));
+}
+
+/* ------------------------------------------------------------ transactions */
+
+static json_t *tx_json_at(struct node *n, const uint8_t hash[static HASH_BYTES], uint64_t *h_out)
+{
+    buf_t tx, res;
+    buf_init(&tx, 0);
+    buf_init(&res, 0);
+    uint64_t h = 0;
+    uint32_t index = 0;
+    json_t *out = NULL;
+    txres_view *v = malloc(sizeof *v);
+    cairn_err rc = v ? store_tx_get(n->store, hash, &h, &index, &tx, &res) : CAIRN_ENOMEM;
+    if (rc == CAIRN_OK) rc = txres_decode(v, res.data, res.len);
+    if (rc == CAIRN_OK) out = json_chain_tx(hash, h, index, &v->r, tx.data, tx.len);
+    if (h_out) *h_out = rc == CAIRN_OK ? h : 0;
+    free(v);
+    buf_deinit(&tx);
+    buf_deinit(&res);
+    return out;
+}
+
+static void tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    uint8_t hash[HASH_BYTES];
+    if (!hash_arg(call, params, hash)) return;
+    uint64_t h;
+    json_t *t = tx_json_at(r->n, hash, &h);
+    if (!t) {
+        char hex[2 * HASH_BYTES + 1];
+        hex_encode_upper(hex, hash, HASH_BYTES);
+        fail_call(call, "tx (%s) not found", hex);
+        return;
+    }
+    rpc_call_reply(call, t);
+}
+
+/* tx_search's query: conditions joined by AND on tx.hash, tx.height,
+ * tm.event (= 'Tx' only) and event attributes "type.key". */
+typedef enum { OP_EQ, OP_LT, OP_LE, OP_GT, OP_GE, OP_CONTAINS } search_op;
+typedef struct {
+    char key[64];
+    search_op op;
+    bool is_num;
+    int64_t num;
+    char str[RPC_QUERY_BYTES_MAX];
+} search_cond;
+typedef struct {
+    uint32_t n;
+    search_cond c[TX_SEARCH_CONDS_MAX];
+} search_query;
+
+static const char *skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t') p++;
+    return p;
+}
+
+static bool parse_search(search_query *q, const char *s, char *err, size_t errlen)
+{
+    memset(q, 0, sizeof *q);
+    const char *p = skip_ws(s);
+    while (*p) {
+        if (q->n == TX_SEARCH_CONDS_MAX) {
+            snprintf(err, errlen, "at most %d conditions", TX_SEARCH_CONDS_MAX);
+            return false;
+        }
+        search_cond *c = &q->c[q->n++];
+        size_t k = 0;
+        while (*p && (p[0] == '.' || p[0] == '_' || p[0] == '-' || (p[0] >= 'a' && p[0] <= 'z') ||
+                      (p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= '0' && p[0] <= '9'))) {
+            if (k + 1 >= sizeof c->key) break;
+            c->key[k++] = *p++;
+        }
+        if (k == 0) {
+            snprintf(err, errlen, "expected a key at offset %zu", (size_t)(p - s));
+            return false;
+        }
+        p = skip_ws(p);
+        if (p[0] == '<' && p[1] == '=') c->op = OP_LE, p += 2;
+        else if (p[0] == '>' && p[1] == '=') c->op = OP_GE, p += 2;
+        else if (p[0] == '<') c->op = OP_LT, p++;
+        else if (p[0] == '>') c->op = OP_GT, p++;
+        else if (p[0] == '=') c->op = OP_EQ, p++;
+        else if (!strncmp(p, "CONTAINS", 8)) c->op = OP_CONTAINS, p += 8;
+        else {
+            snprintf(err, errlen, "expected an operator (=, <, <=, >, >=, CONTAINS) at offset %zu",
+                     (size_t)(p - s));
+            return false;
+        }
+        p = skip_ws(p);
+        if (*p == '\'') {
+            const char *end = strchr(p + 1, '\'');
+            if (!end || (size_t)(end - p - 1) >= sizeof c->str) {
+                snprintf(err, errlen, "unterminated or too long string at offset %zu", (size_t)(p - s));
+                return false;
+            }
+            memcpy(c->str, p + 1, (size_t)(end - p - 1));
+            p = end + 1;
+        } else {
+            char *end;
+            long long v = strtoll(p, &end, 10);
+            if (end == p) {
+                snprintf(err, errlen, "expected a 'string' or a number at offset %zu", (size_t)(p - s));
+                return false;
+            }
+            c->is_num = true;
+            c->num = v;
+            snprintf(c->str, sizeof c->str, "%lld", v);
+            p = end;
+        }
+        if (!c->is_num && c->op != OP_EQ && c->op != OP_CONTAINS) {
+            /* compare numerically when the quoted text is a number (tx.height>'5') */
+            char *end;
+            long long v = strtoll(c->str, &end, 10);
+            if (!*c->str || *end) {
+                snprintf(err, errlen, "%s: ordering needs a number", c->key);
+                return false;
+            }
+            c->is_num = true;
+            c->num = v;
+        }
+        p = skip_ws(p);
+        if (!*p) break;
+        if (strncmp(p, "AND", 3) != 0 || (p[3] != ' ' && p[3] != '\t')) {
+            snprintf(err, errlen, "expected AND at offset %zu", (size_t)(p - s));
+            return false;
+        }
+        p = skip_ws(p + 3);
+    }
+    if (q->n == 0) {
+        snprintf(err, errlen, "empty query");
+        return false;
+    }
+    return true;
+}
+
+static bool value_match(const search_cond *c, const char *v)
+{
+    if (c->op == OP_CONTAINS) return strstr(v, c->str) != NULL;
+    if (c->op == OP_EQ && !c->is_num) return strcmp(v, c->str) == 0;
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end) return false;
+    switch (c->op) {
+    case OP_EQ: return x == c->num;
+    case OP_LT: return x < c->num;
+    case OP_LE: return x <= c->num;
+    case OP_GT: return x > c->num;
+    case OP_GE: return x >= c->num;
+    default: return false;
+    }
+}
+
+/* Does tx (hash, height, result) satisfy every condition? */
+static bool tx_match(const search_query *q, const uint8_t hash[static HASH_BYTES], uint64_t h,
+                     const app_result_t *res)
+{
+    char hex[2 * HASH_BYTES + 1], hs[24];
+    hex_encode_upper(hex, hash, HASH_BYTES);
+    snprintf(hs, sizeof hs, "%" PRIu64, h);
+    for (uint32_t i = 0; i < q->n; i++) {
+        const search_cond *c = &q->c[i];
+        if (!strcmp(c->key, "tm.event")) {
+            if (!value_match(c, "Tx")) return false;
+        } else if (!strcmp(c->key, "tx.hash")) {
+            if (!(c->op == OP_EQ ? strcasecmp(c->str, hex) == 0 : value_match(c, hex))) return false;
+        } else if (!strcmp(c->key, "tx.height")) {
+            if (!value_match(c, hs)) return false;
+        } else {
+            bool any = false;
+            const char *dot = strchr(c->key, '.');
+            for (uint32_t e = 0; dot && !any && e < res->n_events && e < APP_EVENTS_MAX; e++) {
+                const app_event_t *ev = &res->events[e];
+                if (strlen(ev->type) != (size_t)(dot - c->key) ||
+                    strncmp(ev->type, c->key, (size_t)(dot - c->key)) != 0)
+                    continue;
+                for (uint32_t a = 0; !any && a < ev->n_attrs && a < APP_EVENT_ATTRS_MAX; a++)
+                    any = !strcmp(ev->attrs[a].key, dot + 1) && value_match(c, ev->attrs[a].value);
+            }
+            if (!any) return false;
+        }
+    }
+    return true;
+}
+
+typedef struct {
+    uint64_t height;
+    uint32_t index;
+    uint8_t hash[HASH_BYTES];
+} tx_ref;
+
+static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    struct node *n = r->n;
+    char err[ERR_TEXT_MAX];
+    search_query *q = malloc(sizeof *q);
+    tx_ref *refs = calloc(TX_SEARCH_MATCH_MAX, sizeof *refs);
+    txres_view *v = malloc(sizeof *v);
+    json_t *txs = NULL;
+    size_t nref = 0;
+    if (!q || !refs || !v) {
+        fail_call(call, "out of memory");
+        goto out;
+    }
+    const char *order = str_param(params, "order_by");
+    bool desc = order && !strcmp(order, "desc");
+    if (order && *order && !desc && strcmp(order, "asc") != 0) {
+        fail_params(call, "order_by must be \"asc\" or \"desc\"");
+        goto out;
+    }
+    if (!parse_search(q, str_param(params, "query"), err, sizeof err)) {
+        char data[ERR_TEXT_MAX + 32];
+        snprintf(data, sizeof data, "bad query: %s", err);
+        fail_params(call, data);
+        goto out;
+    }
+    const search_cond *by_hash = NULL;
+    uint64_t lo = store_base_height(n->store), hi = store_height(n->store);
+    for (uint32_t i = 0; i < q->n; i++) {
+        const search_cond *c = &q->c[i];
+        if (!strcmp(c->key, "tx.hash") && c->op == OP_EQ) by_hash = c;
+        if (strcmp(c->key, "tx.height") != 0 || !c->is_num) continue;
+        /* inclusive bounds from =, >, >=, <, <= */
+        int64_t first = c->num + (c->op == OP_GT), last = c->num - (c->op == OP_LT);
+        if ((c->op == OP_EQ || c->op == OP_GE || c->op == OP_GT) && first > (int64_t)lo)
+            lo = (uint64_t)first;
+        if ((c->op == OP_EQ || c->op == OP_LE || c->op == OP_LT) && last < (int64_t)hi)
+            hi = last < 0 ? 0 : (uint64_t)last;
+    }
+    if (by_hash) {
+        uint8_t hash[HASH_BYTES];
+        buf_t res;
+        buf_init(&res, 0);
+        uint64_t h;
+        uint32_t index;
+        if (strlen(by_hash->str) == 2 * HASH_BYTES && hex_decode(hash, HASH_BYTES, by_hash->str) == CAIRN_OK &&
+            store_tx_get(n->store, hash, &h, &index, NULL, &res) == CAIRN_OK &&
+            result_record_decode(&v->res, res.data, res.len) == CAIRN_OK &&
+            tx_match(q, hash, h, &v->res)) {
+            refs[0] = (tx_ref){h, index, {0}};
+            memcpy(refs[0].hash, hash, HASH_BYTES);
+            nref = 1;
+        }
+        buf_deinit(&res);
+    } else if (hi >= lo && hi > 0) {
+        if (hi - lo + 1 > TX_SEARCH_SCAN_MAX) {
+            fail_call(call, "a tx_search without tx.hash reads every block it covers: narrow it "
+                            "with tx.height conditions to at most %d heights (it covers %" PRIu64 ")",
+                      TX_SEARCH_SCAN_MAX, hi - lo + 1);
+            goto out;
+        }
+        for (uint64_t h = lo; h <= hi && nref < TX_SEARCH_MATCH_MAX; h++) {
+            store_results_t res;
+            cairn_err rc = store_results_get(n->store, h, &res);
+            if (store_failed(call, rc, "results of block", h)) goto out;
+            block_t b;
+            memset(&b, 0, sizeof b);
+            rc = res.n_tx ? store_block_get(n->store, h, &b) : CAIRN_OK;
+            if (store_failed(call, rc, "block", h)) {
+                store_results_free(&res);
+                goto out;
+            }
+            for (uint32_t i = 0; i < res.n_tx && i < b.n_txs && nref < TX_SEARCH_MATCH_MAX; i++) {
+                uint8_t th[HASH_BYTES];
+                tx_hash(th, b.txs[i].p, b.txs[i].len);
+                if (result_record_decode(&v->res, res.tx[i].p, res.tx[i].len) != CAIRN_OK) continue;
+                if (!tx_match(q, th, h, &v->res)) continue;
+                refs[nref] = (tx_ref){h, i, {0}};
+                memcpy(refs[nref].hash, th, HASH_BYTES);
+                nref++;
+            }
+            if (res.n_tx) block_free(&b);
+            store_results_free(&res);
+        }
+    }
+    uint64_t skip, count;
+    if (!page_args(call, params, nref, &skip, &count)) goto out;
+    txs = json_array();
+    for (uint64_t k = 0; txs && k < count; k++) {
+        size_t at = desc ? nref - 1 - (size_t)(skip + k) : (size_t)(skip + k);
+        json_t *t = tx_json_at(n, refs[at].hash, NULL);
+        if (!t || json_array_append_new(txs, t) != 0) {
+            json_decref(txs);
+            txs = NULL;
+        }
+    }
+    rpc_call_reply(call, txs ? json_pack("{s:o,s:o}", "txs", txs, "total_count",
+                                         json_chain_u64(nref))
+                             : NULL);
+out:
+    free(q);
+    free(refs);
+    free(v);
+}
+
+static json_t *check_json(const app_result_t *res)
+{
+    txres_view *v = malloc(sizeof *v);
+    if (!v) return NULL;
+    txres_from(v, res);
+    json_t *j = json_chain_tx_result(&v->r);
+    free(v);
+    return j;
+}
+
+/* Admits the call's tx like a peer's. Returns the check result JSON (NULL: the
+ * call was answered with an error); *admitted says whether the mempool took it. */
+static json_t *admit(node_rpc *r, rpc_call_t *call, const json_t *params,
+                     uint8_t hash[static HASH_BYTES], bool *admitted)
+{
+    struct node *n = r->n;
+    const char *s = str_param(params, "tx");
+    size_t max = n->cfg.mempool.max_tx_bytes, len = 0;
+    uint8_t *raw = malloc(max + 1);
+    *admitted = false;
+    if (!raw) {
+        fail_call(call, "out of memory");
+        return NULL;
+    }
+    if (!s || base64_decode(raw, max, &len, s, strlen(s)) != CAIRN_OK) {
+        free(raw);
+        char data[96];
+        snprintf(data, sizeof data, "tx must be base64 of at most %zu bytes", max);
+        fail_params(call, data);
+        return NULL;
+    }
+    tx_hash(hash, raw, len);
+    app_result_t res;
+    cairn_err rc = node_tx_admit(n, raw, len, &res, false);
+    free(raw);
+    if (rc == CAIRN_OK) *admitted = true;
+    else if (rc != CAIRN_EBAD_TX && rc != CAIRN_EBAD_SIGNATURE) {
+        if (rc == CAIRN_EEXISTS)
+            fail_call(call, "tx already exists in cache");
+        else
+            fail_call(call, "tx not admitted to the mempool: %s", cairn_strerror(rc));
+        return NULL;
+    }
+    json_t *j = check_json(&res);
+    if (!j) rpc_call_reply(call, NULL);
+    return j;
+}
+
+static void broadcast_async_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    uint8_t hash[HASH_BYTES];
+    bool ok;
+    json_t *check = admit(self(ctx), call, params, hash, &ok);
+    if (!check) return;
+    /* CometBFT's async form does not wait for CheckTx: code 0 and the hash */
+    json_decref(check);
+    rpc_call_reply(call, json_pack("{s:i,s:n,s:s,s:s,s:o}", "code", 0, "data", "log", "",
+                                   "codespace", "", "hash", json_chain_hex(hash, HASH_BYTES)));
+}
+
+static void broadcast_sync_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    uint8_t hash[HASH_BYTES];
+    bool ok;
+    json_t *check = admit(self(ctx), call, params, hash, &ok);
+    if (!check) return;
+    json_t *res = json_pack("{s:O,s:n,s:O,s:s,s:o}", "code", json_object_get(check, "code"),
+                            "data", "log", json_object_get(check, "log"), "codespace", "", "hash",
+                            json_chain_hex(hash, HASH_BYTES));
+    json_decref(check);
+    rpc_call_reply(call, res);
+}
+
+static void waiter_unlink(waiter *w)
+{
+    for (waiter **pp = &w->r->waiters; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            break;
+        }
+    json_decref(w->check_tx);
+    free(w);
+}
+
+static void waiter_cancel(void *ctx, rpc_call_t *call)
+{
+    (void)call;
+    waiter_unlink(ctx);
+}
+
+static json_t *empty_tx_result(void)
+{
+    rpc_tx_result e;
+    memset(&e, 0, sizeof e);
+    return json_chain_tx_result(&e);
+}
+
+static void broadcast_commit_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    uint8_t hash[HASH_BYTES];
+    bool ok;
+    json_t *check = admit(r, call, params, hash, &ok);
+    if (!check) return;
+    if (!ok) { /* refused by CheckTx: answered at once, as CometBFT does */
+        rpc_call_reply(call, json_pack("{s:o,s:o,s:o,s:s}", "check_tx", check, "tx_result",
+                                       empty_tx_result(), "hash", json_chain_hex(hash, HASH_BYTES),
+                                       "height", "0"));
+        return;
+    }
+    waiter *w = calloc(1, sizeof *w);
+    if (!w) {
+        json_decref(check);
+        fail_call(call, "out of memory");
+        return;
+    }
+    w->r = r;
+    w->call = call;
+    w->check_tx = check;
+    memcpy(w->hash, hash, HASH_BYTES);
+    if (rpc_call_defer(call, r->n->cfg.rpc.broadcast_tx_commit_timeout_ms,
+                       "timed out waiting for tx to be included in a block", waiter_cancel,
+                       w) != CAIRN_OK) {
+        json_decref(check);
+        free(w);
+        return; /* the call was answered with an error */
+    }
+    w->next = r->waiters;
+    r->waiters = w;
+}
+
+static void check_tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    struct node *n = r->n;
+    const char *s = str_param(params, "tx");
+    size_t max = n->cfg.mempool.max_tx_bytes, len = 0;
+    uint8_t *raw = malloc(max + 1);
+    if (!raw) {
+        fail_call(call, "out of memory");
+        return;
+    }
+    if (!s || base64_decode(raw, max, &len, s, strlen(s)) != CAIRN_OK) {
+        free(raw);
+        fail_params(call, "tx must be base64 of at most max_tx_bytes bytes");
+        return;
+    }
+    app_result_t res;
+    memset(&res, 0, sizeof res);
+    tx_t tx;
+    cairn_err rc = CAIRN_OK;
+    if (tx_decode(&tx, raw, len) != CAIRN_OK) {
+        res.code = APP_CODE_BAD_ENCODING;
+    } else if (tx_verify(&tx, &n->chain_id) != CAIRN_OK) {
+        n->sigs_verified++;
+        res.code = APP_CODE_BAD_SIGNATURE;
+    } else {
+        n->sigs_verified++;
+#ifdef APP_TX_DRY_RUN
+        rc = app_check_tx(n->app, raw, len, APP_TX_SIG_VERIFIED | APP_TX_DRY_RUN, &res);
+#endif
+    }
+    free(raw);
+    if (rc) {
+        fail_call(call, "check failed: %s", cairn_strerror(rc));
+        return;
+    }
+    if (res.code != APP_CODE_OK && !res.log[0])
+        snprintf(res.log, sizeof res.log, "%s", app_code_str(res.code));
+    rpc_call_reply(call, check_json(&res));
+}
+
+static void visit_tx(void *ctx, const uint8_t *raw, size_t len, const uint8_t hash[HASH_BYTES])
+{
+    (void)hash;
+    json_t *arr = ctx;
+    json_array_append_new(arr, b64(raw, len));
+}
+
+static void unconfirmed_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    mempool_t *mp = r->n->mempool;
+    bool list = !strcmp(rpc_call_method(call), "unconfirmed_txs");
+    int64_t limit = int_param(params, "limit", PER_PAGE_DEFAULT);
+    if (limit < 1) limit = PER_PAGE_DEFAULT;
+    if (limit > UNCONFIRMED_MAX) limit = UNCONFIRMED_MAX;
+    json_t *txs = list ? json_array() : json_null();
+    if (list && txs) (void)mempool_visit_from(mp, 0, (size_t)limit, visit_tx, txs);
+    size_t shown = list && txs ? json_array_size(txs) : mempool_count(mp);
+    rpc_call_reply(call, txs ? json_pack("{s:o,s:o,s:o,s:o}", "n_txs", json_chain_u64(shown),
+                                         "total", json_chain_u64(mempool_count(mp)),
+                                         "total_bytes", json_chain_u64(mempool_bytes(mp)), "txs",
+                                         txs)
+                             : NULL);
+}
+
+/* ------------------------------------------------------------ abci_query */
+
+static void abci_query_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    const char *path = str_param(params, "path");
+    const char *hex = str_param(params, "data");
+    int64_t height = int_param(params, "height", 0);
+    bool prove = json_is_true(json_object_get(params, "prove"));
+    uint8_t key[ABCI_QUERY_DATA_MAX];
+    size_t key_len = 0;
+    if (!path || !*path) path = "/account";
+    if (hex && hex_decode_var(key, sizeof key, &key_len, hex, strlen(hex)) != CAIRN_OK) {
+        fail_params(call, "data must be hex (the query key), at most 300 bytes");
+        return;
+    }
+    if (height < 0) {
+        fail_call(call, "height must be greater than or equal to 0, but got %" PRId64, height);
+        return;
+    }
+    app_query_result_t q;
+    cairn_err rc = app_query(r->n->app, path, key, key_len, (uint64_t)height, prove, &q);
+    if (rc) {
+        fail_call(call, "query failed: %s", cairn_strerror(rc));
+        return;
+    }
+    json_t *resp = json_pack("{s:i,s:s,s:s,s:s,s:o,s:s}", "code", (json_int_t)q.code, "log", q.log,
+                             "info", "", "index", "0", "height",
+                             json_chain_u64(q.code == APP_CODE_OK ? q.height : 0), "codespace",
+                             q.code == APP_CODE_OK ? "" : "cairn");
+    if (resp && q.key) json_object_set_new(resp, "key", b64(q.key, q.key_len));
+    if (resp && q.value) json_object_set_new(resp, "value", b64(q.value, q.value_len));
+    if (resp && q.proof) {
+        json_t *ops = json_pack("{s:[{s:s,s:o,s:o}]}", "ops", "type", PROOF_OP_TYPE, "key",
+                                b64(q.key, q.key_len), "data", b64(q.proof, q.proof_len));
+        if (!ops || json_object_set_new(resp, "proofOps", ops) != 0) {
+            json_decref(resp);
+            resp = NULL;
+        }
+    }
+    app_query_result_free(&q);
+    rpc_call_reply(call, resp ? json_pack("{s:o}", "response", resp) : NULL);
+}
+
+/* ------------------------------------------------------------ events */
+
+static void publish_block(node_rpc *r, const block_t *b, const uint8_t id[static HASH_BYTES],
+                          const bytes_view *results, uint32_t n_results)
+{
+    struct node *n = r->n;
+    char hs[24];
+    snprintf(hs, sizeof hs, "%" PRIu64, b->header.height);
+    txres_view *v = malloc(sizeof *v);
+    json_t *txr = json_array();
+    for (uint32_t i = 0; v && txr && i < n_results; i++) {
+        json_t *t = txres_decode(v, results[i].p, results[i].len) == CAIRN_OK
+                        ? json_chain_tx_result(&v->r)
+                        : NULL;
+        if (!t || json_array_append_new(txr, t) != 0) {
+            json_decref(txr);
+            txr = NULL;
+        }
+    }
+    json_t *blk = txr ? json_pack("{s:o,s:o,s:{s:[],s:O,s:[],s:n,s:o}}", "block",
+                                  json_chain_block(b), "block_id", json_chain_block_id(id),
+                                  "result_finalize_block", "events", "tx_results", txr,
+                                  "validator_updates", "consensus_param_updates", "app_hash",
+                                  b64(n->st.app_hash, HASH_BYTES))
+                      : NULL;
+    rpc_attr battr[] = {{"block.height", hs}};
+    if (blk) METRIC(rpc_publish(r->rpc, "NewBlock", blk, battr, 1, NULL));
+    json_decref(blk);
+    json_t *hdr = json_pack("{s:o}", "header", json_chain_header(&b->header));
+    if (hdr) METRIC(rpc_publish(r->rpc, "NewBlockHeader", hdr, battr, 1, NULL));
+    json_decref(hdr);
+
+    for (uint32_t i = 0; v && i < n_results && i < b->n_txs; i++) {
+        uint8_t th[HASH_BYTES];
+        char hex[2 * HASH_BYTES + 1];
+        tx_hash(th, b->txs[i].p, b->txs[i].len);
+        hex_encode_upper(hex, th, HASH_BYTES);
+        json_t *res = txr ? json_array_get(txr, i) : NULL;
+        if (!res || txres_decode(v, results[i].p, results[i].len) != CAIRN_OK) continue;
+        /* broadcast_tx_commit calls waiting for this tx */
+        for (waiter *w = r->waiters, *next; w; w = next) {
+            next = w->next;
+            if (memcmp(w->hash, th, HASH_BYTES) != 0) continue;
+            rpc_call_t *call = w->call;
+            json_t *out = json_pack("{s:O,s:O,s:s,s:s}", "check_tx", w->check_tx, "tx_result",
+                                    res, "hash", hex, "height", hs);
+            waiter_unlink(w);
+            rpc_call_reply(call, out);
+        }
+        rpc_attr attrs[2 + APP_EVENTS_MAX * APP_EVENT_ATTRS_MAX];
+        char keys[APP_EVENTS_MAX * APP_EVENT_ATTRS_MAX][2 * APP_ATTR_KEY_MAX + 2];
+        size_t na = 0;
+        attrs[na++] = (rpc_attr){"tx.hash", hex};
+        attrs[na++] = (rpc_attr){"tx.height", hs};
+        for (uint32_t e = 0; e < v->res.n_events && e < APP_EVENTS_MAX; e++)
+            for (uint32_t a = 0; a < v->res.events[e].n_attrs && a < APP_EVENT_ATTRS_MAX; a++) {
+                snprintf(keys[na - 2], sizeof keys[0], "%s.%s", v->res.events[e].type,
+                         v->res.events[e].attrs[a].key);
+                attrs[na] = (rpc_attr){keys[na - 2], v->res.events[e].attrs[a].value};
+                na++;
+            }
+        json_t *ev = json_pack("{s:{s:o,s:i,s:o,s:O}}", "TxResult", "height",
+                               json_chain_u64(b->header.height), "index", (json_int_t)i, "tx",
+                               b64(b->txs[i].p, b->txs[i].len), "result", res);
+        if (ev) METRIC(rpc_publish(r->rpc, "Tx", ev, attrs, na, NULL));
+        json_decref(ev);
+    }
+    json_decref(txr);
+    free(v);
+}
+
+/* ------------------------------------------------------------ metrics */
+
+static cairn_err metrics_setup(node_rpc *r)
+{
+    metrics_t *m = rpc_metrics(r->rpc);
+    static const char *const ch[] = {"channel"};
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_consensus_height",
+                               "Height consensus is working on.", NULL, 0, &r->m_height));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_consensus_round",
+                               "Round of the height in progress.", NULL, 0, &r->m_round));
+    CAIRN_TRY(metrics_register(m, METRIC_SUMMARY, "cairn_consensus_block_interval_seconds",
+                               "Time between the header times of consecutive blocks.", NULL, 0,
+                               &r->m_interval));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_txs_committed_total",
+                               "Transactions in blocks this node committed.", NULL, 0, &r->m_txs));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_mempool_size",
+                               "Transactions waiting in the mempool.", NULL, 0, &r->m_mp_size));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_mempool_bytes",
+                               "Bytes of transactions waiting in the mempool.", NULL, 0,
+                               &r->m_mp_bytes));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_p2p_peers", "Connected peers.", NULL, 0,
+                               &r->m_peers));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_p2p_bytes_sent_total",
+                               "Payload bytes sent to peers, by channel.", ch, 1, &r->m_sent));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_p2p_bytes_recv_total",
+                               "Payload bytes received from peers, by channel.", ch, 1,
+                               &r->m_recv));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_signature_verifications_total",
+                               "Transaction signatures verified (mempool and blocks).", NULL, 0,
+                               &r->m_sigs));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_sync_blocks_total",
+                               "Blocks this node committed, consensus and block sync together.",
+                               NULL, 0, &r->m_sync_blocks));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_blocks_synced_total",
+                               "Blocks applied from peers by block sync.", NULL, 0, &r->m_synced));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_sync_catching_up",
+                               "1 while block sync is behind the peers, else 0.", NULL, 0,
+                               &r->m_catching_up));
+    return CAIRN_OK;
+}
+
+static void counter_to(metric_t *m, const char *const *lv, uint64_t now, uint64_t *reported)
+{
+    if (now > *reported) METRIC(metrics_counter_add(m, lv, (double)(now - *reported)));
+    *reported = now;
+}
+
+static void metrics_update(node_rpc *r)
+{
+    struct node *n = r->n;
+    if (n->cons) {
+        METRIC(metrics_gauge_set(r->m_height, NULL, (double)consensus_height(n->cons)));
+        METRIC(metrics_gauge_set(r->m_round, NULL, (double)consensus_round(n->cons)));
+    }
+    counter_to(r->m_txs, NULL, n->txs_committed, &r->rep_txs);
+    counter_to(r->m_sigs, NULL, n->sigs_verified, &r->rep_sigs);
+    counter_to(r->m_synced, NULL, n->blocks_synced, &r->rep_synced);
+    counter_to(r->m_sync_blocks, NULL, n->st.last_height, &r->rep_blocks);
+    METRIC(metrics_gauge_set(r->m_mp_size, NULL, (double)mempool_count(n->mempool)));
+    METRIC(metrics_gauge_set(r->m_mp_bytes, NULL, (double)mempool_bytes(n->mempool)));
+    METRIC(metrics_gauge_set(r->m_catching_up, NULL, node_catching_up(n) ? 1 : 0));
+    if (!n->p2p) return;
+    p2p_stats s;
+    p2p_stats_get(n->p2p, &s);
+    METRIC(metrics_gauge_set(r->m_peers, NULL, (double)(s.peers_inbound + s.peers_outbound)));
+    for (uint32_t i = 0; i < s.n_channels && i < P2P_CHANNELS_MAX; i++) {
+        uint32_t k = 0;
+        while (k < r->n_rep_ch && r->rep_ch[k] != s.channel[i]) k++;
+        if (k == r->n_rep_ch) {
+            if (k == P2P_CHANNELS_MAX) continue;
+            r->rep_ch[r->n_rep_ch++] = s.channel[i];
+        }
+        char name[8];
+        snprintf(name, sizeof name, "0x%02x", s.channel[i]);
+        const char *lv[] = {name};
+        counter_to(r->m_sent, lv, s.ch[i].bytes_sent, &r->rep_sent[k]);
+        counter_to(r->m_recv, lv, s.ch[i].bytes_recv, &r->rep_recv[k]);
+    }
+}
+
+static void on_timer(uv_timer_t *t) { metrics_update(t->data); }
+
+/* ------------------------------------------------------------ wiring */
+
+typedef struct {
+    const char *name;
+    rpc_handler_cb cb;
+    rpc_param params[RPC_PARAMS_MAX];
+    size_t n_params;
+} method_def;
+
+#define P_HEIGHT {"height", RPC_PARAM_INT, false}
+#define P_HASH {"hash", RPC_PARAM_BYTES, true}
+#define P_TX {"tx", RPC_PARAM_BYTES, true}
+#define P_PAGE {"page", RPC_PARAM_INT, false}, {"per_page", RPC_PARAM_INT, false}
+
+static const method_def METHODS[] = {
+    {"status", status_cb, {{0}}, 0},
+    {"net_info", net_info_cb, {{0}}, 0},
+    {"genesis", genesis_cb, {{0}}, 0},
+    {"abci_info", abci_info_cb, {{0}}, 0},
+    {"block", block_cb, {P_HEIGHT}, 1},
+    {"block_by_hash", block_by_hash_cb, {P_HASH}, 1},
+    {"header", header_cb, {P_HEIGHT}, 1},
+    {"header_by_hash", header_by_hash_cb, {P_HASH}, 1},
+    {"blockchain", blockchain_cb,
+     {{"minHeight", RPC_PARAM_INT, false}, {"maxHeight", RPC_PARAM_INT, false}}, 2},
+    {"block_results", block_results_cb, {P_HEIGHT}, 1},
+    {"commit", commit_cb, {P_HEIGHT}, 1},
+    {"validators", validators_cb, {P_HEIGHT, P_PAGE}, 3},
+    {"consensus_params", consensus_params_cb, {P_HEIGHT}, 1},
+    {"tx", tx_cb, {P_HASH, {"prove", RPC_PARAM_BOOL, false}}, 2},
+    {"tx_search", tx_search_cb,
+     {{"query", RPC_PARAM_STRING, true}, {"prove", RPC_PARAM_BOOL, false}, P_PAGE,
+      {"order_by", RPC_PARAM_STRING, false}},
+     5},
+    {"broadcast_tx_async", broadcast_async_cb, {P_TX}, 1},
+    {"broadcast_tx_sync", broadcast_sync_cb, {P_TX}, 1},
+    {"broadcast_tx_commit", broadcast_commit_cb, {P_TX}, 1},
+    {"check_tx", check_tx_cb, {P_TX}, 1},
+    {"num_unconfirmed_txs", unconfirmed_cb, {{0}}, 0},
+    {"unconfirmed_txs", unconfirmed_cb, {{"limit", RPC_PARAM_INT, false}}, 1},
+    {"abci_query", abci_query_cb,
+     {{"path", RPC_PARAM_STRING, false}, {"data", RPC_PARAM_HEX, false}, P_HEIGHT,
+      {"prove", RPC_PARAM_BOOL, false}},
+     4},
+};
+
+static void timer_closed(uv_handle_t *h) { free(h->data); }
+
+cairn_err node_rpc_open(struct node *n, char *errbuf)
+{
+    node_rpc *r = calloc(1, sizeof *r);
+    if (!r) return CAIRN_ENOMEM;
+    r->n = n;
+    char addr[CONFIG_HOST_MAX + 16];
+    config_addr_format(addr, sizeof addr, &n->cfg.rpc.listen);
+    rpc_config rc_cfg;
+    rpc_config_default(&rc_cfg);
+    rc_cfg.listen_addr = addr;
+    rc_cfg.body_bytes_max = n->cfg.rpc.max_body_bytes;
+    rc_cfg.connections_max = n->cfg.rpc.max_connections;
+    rc_cfg.subscriptions_per_client_max = n->cfg.rpc.max_subscriptions_per_client;
+    rc_cfg.timeout_broadcast_tx_commit_ms = n->cfg.rpc.broadcast_tx_commit_timeout_ms;
+    cairn_err rc = rpc_new(&n->loop, &rc_cfg, &r->rpc);
+    if (rc) {
+        free(r);
+        snprintf(errbuf, NODE_ERR_MAX, "rpc: cannot listen on %s: %s", addr, cairn_strerror(rc));
+        return rc;
+    }
+    for (size_t i = 0; rc == CAIRN_OK && i < sizeof METHODS / sizeof METHODS[0]; i++)
+        rc = rpc_method_register(r->rpc, METHODS[i].name, METHODS[i].params, METHODS[i].n_params,
+                                 METHODS[i].cb, r);
+    if (rc == CAIRN_OK) rc = metrics_setup(r);
+    if (rc) {
+        rpc_free(r->rpc);
+        free(r);
+        snprintf(errbuf, NODE_ERR_MAX, "rpc: cannot register methods: %s", cairn_strerror(rc));
+        return rc;
+    }
+    r->last_block_time_ns = n->st.last_time_ns;
+    r->rep_blocks = n->st.last_height; /* the counter counts blocks since start */
+    uv_timer_init(&n->loop, &r->timer);
+    r->timer.data = r;
+    uv_timer_start(&r->timer, on_timer, 1000, 1000);
+    n->rpc = r;
+    metrics_update(r);
+    log_info("rpc: listening on %s (port %d)", addr, rpc_port(r->rpc));
+    return CAIRN_OK;
+}
+
+void node_rpc_close(struct node *n)
+{
+    node_rpc *r = n ? n->rpc : NULL;
+    if (!r) return;
+    n->rpc = NULL;
+    rpc_free(r->rpc); /* cancels waiting calls: waiter_cancel frees them */
+    r->rpc = NULL;
+    uv_timer_stop(&r->timer);
+    uv_close((uv_handle_t *)&r->timer, timer_closed);
+}
+
+void node_rpc_block_committed(struct node *n, const block_t *b, const uint8_t id[static HASH_BYTES],
+                              const bytes_view *results, uint32_t n_results)
+{
+    node_rpc *r = n->rpc;
+    if (!r) return;
+    if (b->header.time_ns > r->last_block_time_ns && r->last_block_time_ns > 0)
+        METRIC(metrics_summary_observe(r->m_interval, NULL,
+                                       (double)(b->header.time_ns - r->last_block_time_ns) / 1e9));
+    r->last_block_time_ns = b->header.time_ns;
+    publish_block(r, b, id, results, n_results);
+    metrics_update(r);
+}
