@@ -63,7 +63,7 @@ cairn_err client_json_b64(const json_t *j, const char *name, size_t max, uint8_t
     const char *s = json_string_value(j);
     *out = NULL;
     *out_len = 0;
-    if (json_is_null(j)) return CAIRN_OK;
+    if (!j || json_is_null(j)) return CAIRN_OK; /* missing: no bytes */
     if (!s) return bad(CAIRN_EBAD_ENCODING, why, why_len, "%s: expected a base64 string", name);
     size_t sl = json_string_length(j);
     if (sl == 0) return CAIRN_OK;
