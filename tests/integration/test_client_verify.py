@@ -11,6 +11,7 @@ import copy
 import http.server
 import json
 import os
+import signal
 import socketserver
 import subprocess
 import sys
@@ -152,7 +153,18 @@ def test_client_verify():
         assert len(lines) == 2, lines
         h1, h2 = int(lines[0].split()[0]), int(lines[1].split()[0])
         assert h2 == h1 + 1, lines
-        fails_with(f"cannot reach node at http://127.0.0.1:1: connection refused",
+        # watch runs until Ctrl-C, then exits 0
+        w = subprocess.Popen([CAIRN, "watch", *N], stdout=subprocess.PIPE, text=True)
+        try:
+            first = w.stdout.readline()
+            assert first.split()[0].isdigit(), first
+            os.kill(w.pid, signal.SIGINT)
+            assert w.wait(timeout=10) == 0
+        finally:
+            if w.poll() is None:
+                os.kill(w.pid, signal.SIGKILL)
+                w.wait()
+        fails_with("cannot reach node at http://127.0.0.1:1: connection refused",
                    "status", "--node", "http://127.0.0.1:1")
 
         log("tx send: transfers and puts, nonces fetched from the node")
