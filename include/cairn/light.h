@@ -97,6 +97,28 @@ cairn_err light_update_json(light_t *lc, const char *commit_json,
                             const char *next_validators_json, char *why,
                             size_t why_len) CAIRN_MUST_CHECK;
 
+/* Where light_sync gets signed headers and validator sets: a node over RPC
+ * (src/client/client.h: client_light_sync), a cache, a test. Callbacks decode
+ * but need not verify; signed_header_cb allocates c->sigs only on success
+ * (light_sync frees it with commit_free). */
+typedef struct {
+    void *ctx;
+    cairn_err (*signed_header_cb)(void *ctx, uint64_t height, header_t *h, commit_t *c,
+                                  char *why, size_t why_len);
+    cairn_err (*valset_cb)(void *ctx, uint64_t height, valset_t *vs, char *why,
+                           size_t why_len);
+} light_source_t;
+
+/* Moves lc to `target` (>= lc->height): directly if header `target` names
+ * the trusted validator set, else header by header from lc->height + 1
+ * (sequential verification), getting the next validator set wherever a
+ * header's next_validators_hash changes. *headers (may be NULL) gets the
+ * number of headers verified. On failure lc holds the last header that
+ * verified. At most LIGHT_SYNC_HEADERS_MAX headers per call. */
+#define LIGHT_SYNC_HEADERS_MAX 1000000
+cairn_err light_sync(const light_source_t *src, light_t *lc, uint64_t target,
+                     uint64_t *headers, char *why, size_t why_len) CAIRN_MUST_CHECK;
+
 /* ------------------------------------------------------------ state proofs */
 
 /* What /abci_query answered. Heap fields are owned: light_query_free(). */

@@ -30,8 +30,6 @@
 #define CLIENT_WHY_MAX 512
 #define CLIENT_RESPONSE_BYTES_MAX ((size_t)64 << 20)
 #define CLIENT_DEFAULT_URL "http://127.0.0.1:26657"
-/* The light client walks at most this many headers in one sync. */
-#define CLIENT_SYNC_HEADERS_MAX 1000000
 
 typedef struct client client_t;
 
@@ -96,9 +94,7 @@ cairn_err client_fetch_query(client_t *c, const char *path, const uint8_t *data,
                              uint64_t height, bool prove, light_query_t *q, char *why,
                              size_t why_len) CAIRN_MUST_CHECK;
 
-/* Moves lc to `target` (> lc->height): directly if the validator set is the
- * same, else header by header, fetching /commit and /validators. *headers
- * (may be NULL) gets the number of headers verified. */
+/* Moves lc to `target` over RPC from the node of c (light_sync). */
 cairn_err client_light_sync(client_t *c, light_t *lc, uint64_t target, uint64_t *headers,
                             char *why, size_t why_len) CAIRN_MUST_CHECK;
 /* Starts lc from a trusted height and hash: fetches /commit at it and

@@ -125,56 +125,23 @@ cairn_err client_fetch_query(client_t *c, const char *path, const uint8_t *data,
     return rc;
 }
 
-/* Verifies header `height` against lc and moves lc to it. */
-static cairn_err step(client_t *c, light_t *lc, uint64_t height, const header_t *h,
-                      const commit_t *cm, char *why, size_t why_len)
+static cairn_err rpc_header_cb(void *ctx, uint64_t height, header_t *h, commit_t *c, char *why,
+                               size_t why_len)
 {
-    valset_t *next = NULL;
-    cairn_err rc;
-    if (memcmp(h->next_validators_hash, h->validators_hash, HASH_BYTES) != 0) {
-        if (!(next = malloc(sizeof *next))) return CAIRN_ENOMEM;
-        if ((rc = client_fetch_valset(c, height + 1, next, why, why_len))) goto out;
-    }
-    rc = light_update(lc, h, cm, next, why, why_len);
-out:
-    free(next);
-    return rc;
+    return client_fetch_signed_header(ctx, height, h, c, why, why_len);
+}
+
+static cairn_err rpc_valset_cb(void *ctx, uint64_t height, valset_t *vs, char *why,
+                               size_t why_len)
+{
+    return client_fetch_valset(ctx, height, vs, why, why_len);
 }
 
 cairn_err client_light_sync(client_t *c, light_t *lc, uint64_t target, uint64_t *headers,
                             char *why, size_t why_len)
 {
-    uint64_t count = 0;
-    if (headers) *headers = 0;
-    if (target == lc->height) return CAIRN_OK;
-    if (target < lc->height)
-        return say(CAIRN_EBAD_HEIGHT, why, why_len,
-                   "height %" PRIu64 " is below the trusted height %" PRIu64
-                   ": start from an older trusted header", target, lc->height);
-    header_t h;
-    commit_t cm;
-    /* Same validators as trusted: one signed header is enough. */
-    CAIRN_TRY(client_fetch_signed_header(c, target, &h, &cm, why, why_len));
-    if (memcmp(h.validators_hash, lc->validators_hash, HASH_BYTES) == 0 ||
-        target == lc->height + 1) {
-        cairn_err rc = step(c, lc, target, &h, &cm, why, why_len);
-        commit_free(&cm);
-        if (!rc && headers) *headers = 1;
-        return rc;
-    }
-    commit_free(&cm);
-    /* The set changed somewhere: walk every height (sequential verification). */
-    for (uint64_t ht = lc->height + 1; ht <= target; ht++) {
-        if (++count > CLIENT_SYNC_HEADERS_MAX)
-            return say(CAIRN_ELIMIT, why, why_len, "more than %d headers to verify: start from "
-                                                   "a newer trusted header", CLIENT_SYNC_HEADERS_MAX);
-        CAIRN_TRY(client_fetch_signed_header(c, ht, &h, &cm, why, why_len));
-        cairn_err rc = step(c, lc, ht, &h, &cm, why, why_len);
-        commit_free(&cm);
-        if (rc) return rc;
-        if (headers) *headers = count;
-    }
-    return CAIRN_OK;
+    light_source_t src = {c, rpc_header_cb, rpc_valset_cb};
+    return light_sync(&src, lc, target, headers, why, why_len);
 }
 
 cairn_err client_light_init_trusted(client_t *c, light_t *lc, uint64_t height,

@@ -281,6 +281,74 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------ sync */
+
+/* Verifies header `height` against lc and moves lc to it. */
+static cairn_err step(const light_source_t *src, light_t *lc, uint64_t height,
+                      const header_t *h, const commit_t *cm, char *why, size_t why_len)
+{
+    valset_t *next = NULL;
+    cairn_err rc;
+    if (memcmp(h->next_validators_hash, h->validators_hash, HASH_BYTES) != 0) {
+        if (!(next = malloc(sizeof *next))) return CAIRN_ENOMEM;
+        if ((rc = src->valset_cb(src->ctx, height + 1, next, why, why_len))) goto out;
+    }
+    rc = light_update(lc, h, cm, next, why, why_len);
+out:
+    free(next);
+    return rc;
+}
+
+/* A header from the source, checked to be the height asked for. */
+static cairn_err get_header(const light_source_t *src, uint64_t height, header_t *h,
+                            commit_t *cm, char *why, size_t why_len)
+{
+    CAIRN_TRY(src->signed_header_cb(src->ctx, height, h, cm, why, why_len));
+    if (h->height != height) {
+        commit_free(cm);
+        return say(CAIRN_EBAD_HEIGHT, why, why_len,
+                   "asked for header %" PRIu64 ", the node sent header %" PRIu64, height,
+                   h->height);
+    }
+    return CAIRN_OK;
+}
+
+cairn_err light_sync(const light_source_t *src, light_t *lc, uint64_t target,
+                                 uint64_t *headers, char *why, size_t why_len)
+{
+    uint64_t count = 0;
+    if (headers) *headers = 0;
+    if (target == lc->height) return CAIRN_OK;
+    if (target < lc->height)
+        return say(CAIRN_EBAD_HEIGHT, why, why_len,
+                   "height %" PRIu64 " is below the trusted height %" PRIu64
+                   ": start from an older trusted header", target, lc->height);
+    header_t h;
+    commit_t cm;
+    /* Same validators as trusted: one signed header is enough. */
+    CAIRN_TRY(get_header(src, target, &h, &cm, why, why_len));
+    if (memcmp(h.validators_hash, lc->validators_hash, HASH_BYTES) == 0 ||
+        target == lc->height + 1) {
+        cairn_err rc = step(src, lc, target, &h, &cm, why, why_len);
+        commit_free(&cm);
+        if (!rc && headers) *headers = 1;
+        return rc;
+    }
+    commit_free(&cm);
+    /* The set changed somewhere: walk every height (sequential verification). */
+    for (uint64_t ht = lc->height + 1; ht <= target; ht++) {
+        if (++count > LIGHT_SYNC_HEADERS_MAX)
+            return say(CAIRN_ELIMIT, why, why_len, "more than %d headers to verify: start from "
+                                                   "a newer trusted header", LIGHT_SYNC_HEADERS_MAX);
+        CAIRN_TRY(get_header(src, ht, &h, &cm, why, why_len));
+        cairn_err rc = step(src, lc, ht, &h, &cm, why, why_len);
+        commit_free(&cm);
+        if (rc) return rc;
+        if (headers) *headers = count;
+    }
+    return CAIRN_OK;
+}
+
 /* ------------------------------------------------------------ state proofs */
 
 void light_query_free(light_query_t *q)

@@ -383,6 +383,151 @@ static void trusted_start_checks_the_hash_and_the_next_set(void **state)
     commit_free(&c);
 }
 
+/* ------------------------------------------------------------ sync */
+
+#define CHAIN_LEN 10
+#define CHANGE_AT 5 /* set B signs from this height */
+
+typedef struct {
+    valset_t a, b;
+    header_t h[CHAIN_LEN + 1];
+    commit_t c[CHAIN_LEN + 1];
+    int bad_sig_at;        /* 0: none */
+    bool wrong_next_set;   /* valset_cb answers set A for CHANGE_AT */
+    int fetched_headers;
+} chain_fx;
+
+static const valset_t *set_at(const chain_fx *cf, uint64_t h)
+{
+    return h >= CHANGE_AT ? &cf->b : &cf->a;
+}
+
+static void make_chain(chain_fx *cf, const fx_t *f)
+{
+    memset(cf, 0, sizeof *cf);
+    cf->a = f->vs;
+    validator_t vals[3];
+    memset(vals, 0, sizeof vals);
+    for (int i = 0; i < 3; i++) {
+        keypair_t kp;
+        fx_key(&kp, 4 + i);
+        memcpy(vals[i].pub, kp.pub, PUBKEY_BYTES);
+        vals[i].power = 5;
+    }
+    assert_int_equal(valset_init(&cf->b, vals, 3), CAIRN_OK);
+    uint8_t prev[HASH_BYTES];
+    for (uint64_t ht = 1; ht <= CHAIN_LEN; ht++) {
+        make_header(&cf->h[ht], f, ht, ht > 1 ? prev : NULL, set_at(cf, ht), set_at(cf, ht + 1));
+        sign_header(&cf->c[ht], f, &cf->h[ht], set_at(cf, ht), NULL);
+        memcpy(prev, cf->c[ht].block_id, HASH_BYTES);
+    }
+}
+
+static void free_chain(chain_fx *cf)
+{
+    for (int i = 1; i <= CHAIN_LEN; i++) commit_free(&cf->c[i]);
+}
+
+static cairn_err src_header(void *ctx, uint64_t height, header_t *h, commit_t *c, char *why,
+                            size_t why_len)
+{
+    chain_fx *cf = ctx;
+    (void)why;
+    (void)why_len;
+    if (height < 1 || height > CHAIN_LEN) return CAIRN_ENOT_FOUND;
+    cf->fetched_headers++;
+    *h = cf->h[height];
+    *c = cf->c[height];
+    c->sigs = malloc(c->n_sigs * sizeof *c->sigs);
+    memcpy(c->sigs, cf->c[height].sigs, c->n_sigs * sizeof *c->sigs);
+    if ((int)height == cf->bad_sig_at) c->sigs[1].sig[0] ^= 1;
+    return CAIRN_OK;
+}
+
+static cairn_err src_valset(void *ctx, uint64_t height, valset_t *vs, char *why, size_t why_len)
+{
+    chain_fx *cf = ctx;
+    (void)why;
+    (void)why_len;
+    *vs = cf->wrong_next_set && height == CHANGE_AT ? cf->a : *set_at(cf, height);
+    return CAIRN_OK;
+}
+
+static void sync_walks_every_header_across_a_validator_change(void **state)
+{
+    fx_t *f = *state;
+    chain_fx *cf = malloc(sizeof *cf);
+    make_chain(cf, f);
+    light_source_t src = {cf, src_header, src_valset};
+    uint64_t n = 0;
+    assert_int_equal(light_sync(&src, &f->lc, CHAIN_LEN, &n, f->why, sizeof f->why), CAIRN_OK);
+    assert_int_equal(n, CHAIN_LEN);
+    assert_int_equal(f->lc.height, CHAIN_LEN);
+    uint8_t hb[HASH_BYTES];
+    assert_int_equal(valset_hash(&cf->b, hb), CAIRN_OK);
+    assert_memory_equal(f->lc.validators_hash, hb, HASH_BYTES);
+    free_chain(cf);
+    free(cf);
+}
+
+static void sync_jumps_while_the_set_is_unchanged(void **state)
+{
+    fx_t *f = *state;
+    chain_fx *cf = malloc(sizeof *cf);
+    make_chain(cf, f);
+    light_source_t src = {cf, src_header, src_valset};
+    uint64_t n = 0;
+    assert_int_equal(light_sync(&src, &f->lc, 3, &n, f->why, sizeof f->why), CAIRN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(cf->fetched_headers, 1);
+    assert_int_equal(f->lc.height, 3);
+    free_chain(cf);
+    free(cf);
+}
+
+static void sync_stops_at_a_forged_header_in_between(void **state)
+{
+    fx_t *f = *state;
+    chain_fx *cf = malloc(sizeof *cf);
+    make_chain(cf, f);
+    cf->bad_sig_at = 7;
+    light_source_t src = {cf, src_header, src_valset};
+    assert_int_equal(light_sync(&src, &f->lc, CHAIN_LEN, NULL, f->why, sizeof f->why),
+                     CAIRN_EBAD_SIGNATURE);
+    assert_why(f, "in the commit at height 7");
+    assert_int_equal(f->lc.height, 6);
+    free_chain(cf);
+    free(cf);
+}
+
+static void sync_refuses_a_next_set_that_does_not_match(void **state)
+{
+    fx_t *f = *state;
+    chain_fx *cf = malloc(sizeof *cf);
+    make_chain(cf, f);
+    cf->wrong_next_set = true;
+    light_source_t src = {cf, src_header, src_valset};
+    assert_int_equal(light_sync(&src, &f->lc, CHAIN_LEN, NULL, f->why, sizeof f->why),
+                     CAIRN_EBAD_HASH);
+    assert_why(f, "does not match next_validators_hash");
+    assert_int_equal(f->lc.height, CHANGE_AT - 2);
+    free_chain(cf);
+    free(cf);
+}
+
+static void sync_below_the_trusted_height_is_refused(void **state)
+{
+    fx_t *f = *state;
+    chain_fx *cf = malloc(sizeof *cf);
+    make_chain(cf, f);
+    light_source_t src = {cf, src_header, src_valset};
+    assert_int_equal(light_sync(&src, &f->lc, 3, NULL, f->why, sizeof f->why), CAIRN_OK);
+    assert_int_equal(light_sync(&src, &f->lc, 2, NULL, f->why, sizeof f->why), CAIRN_EBAD_HEIGHT);
+    assert_why(f, "below the trusted height 3");
+    free_chain(cf);
+    free(cf);
+}
+
 /* ------------------------------------------------------------ state proofs */
 
 /* A one-leaf tree: its root is the leaf, its proof has depth 0. */
@@ -553,6 +698,11 @@ int main(void)
         T(skipping_across_a_validator_change_is_refused),
         T(header_that_does_not_follow_the_trusted_one_is_refused),
         T(trusted_start_checks_the_hash_and_the_next_set),
+        T(sync_walks_every_header_across_a_validator_change),
+        T(sync_jumps_while_the_set_is_unchanged),
+        T(sync_stops_at_a_forged_header_in_between),
+        T(sync_refuses_a_next_set_that_does_not_match),
+        T(sync_below_the_trusted_height_is_refused),
         T(proven_value_is_accepted),
         T(altered_value_does_not_match_the_proof),
         T(altered_proof_does_not_reach_the_app_hash),
