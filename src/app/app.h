@@ -143,6 +143,7 @@ typedef struct {
     cairn_err (*commit)(app_t *a, uint8_t app_hash[static HASH_BYTES], kv_batch *out);
     cairn_err (*query)(app_t *a, const char *path, const uint8_t *key, size_t key_len,
                        uint64_t height, bool prove, app_query_result_t *out);
+    cairn_err (*prune)(app_t *a, uint64_t height, kv_batch *out);
     void (*free)(app_t *a);
 } app_ops;
 
@@ -216,6 +217,15 @@ static inline CAIRN_MUST_CHECK cairn_err app_query(app_t *a, const char *path, c
                                                    app_query_result_t *out)
 {
     return a->ops->query(a, path, key, key_len, height, prove, out);
+}
+
+/* Bounds storage: out gets the deletes that make the state of height - 1 (and,
+ * with earlier calls, all older state) unreadable. Call for height = oldest
+ * kept + 1 in increasing order, up to the last committed height; persist out.
+ * Queries with prove for pruned heights then answer APP_CODE_BAD_HEIGHT. */
+static inline CAIRN_MUST_CHECK cairn_err app_prune(app_t *a, uint64_t height, kv_batch *out)
+{
+    return a->ops->prune(a, height, out);
 }
 
 static inline void app_free(app_t *a)

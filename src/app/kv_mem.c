@@ -1,3 +1,5 @@
+/* kv_mem.c - the in-memory kv map (kv_mem.h): open addressing, linear probing,
+ * backward-shift deletion, one allocation per entry. */
 #include "app/kv_mem.h"
 
 #include <stdlib.h>
@@ -9,17 +11,34 @@ typedef struct {
     uint8_t data[]; /* key then value */
 } entry;
 
+typedef struct {
+    uint64_t hash; /* of the key, so probes and moves rarely touch the entry */
+    entry *e;      /* NULL: free slot */
+} slot;
+
 struct kv_mem {
-    entry **slots;
+    slot *slots;
     size_t cap; /* power of two */
     size_t n;
     size_t bytes;
 };
 
+/* A fast non-cryptographic hash, 8 bytes at a time (keys are not chosen by an
+ * adversary who could gain from collisions here: tests and benchmarks). */
 static uint64_t key_hash(const uint8_t *k, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ k[i]) * 0x100000001b3ULL;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, k, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+        k += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, k, n);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     return h ^ (h >> 32);
@@ -41,22 +60,22 @@ kv_mem *kv_mem_new(void)
 void kv_mem_free(kv_mem *m)
 {
     if (!m) return;
-    for (size_t i = 0; i < m->cap; i++) free(m->slots[i]);
+    for (size_t i = 0; i < m->cap; i++) free(m->slots[i].e);
     free(m->slots);
     free(m);
 }
 
-static size_t find(const kv_mem *m, const uint8_t *key, size_t key_len, int *found)
+static size_t find(const kv_mem *m, uint64_t h, const uint8_t *key, size_t key_len, int *found)
 {
     size_t mask = m->cap - 1;
-    size_t i = key_hash(key, key_len) & mask;
+    size_t i = h & mask;
     for (;;) { /* bounded: the table is never full (load <= 0.7) */
-        entry *e = m->slots[i];
-        if (!e) {
+        const slot *s = &m->slots[i];
+        if (!s->e) {
             *found = 0;
             return i;
         }
-        if (e->key_len == key_len && memcmp(e->data, key, key_len) == 0) {
+        if (s->hash == h && s->e->key_len == key_len && memcmp(s->e->data, key, key_len) == 0) {
             *found = 1;
             return i;
         }
@@ -67,14 +86,13 @@ static size_t find(const kv_mem *m, const uint8_t *key, size_t key_len, int *fou
 static cairn_err grow(kv_mem *m)
 {
     size_t cap = m->cap * 2;
-    entry **slots = calloc(cap, sizeof *slots);
+    slot *slots = calloc(cap, sizeof *slots);
     if (!slots) return CAIRN_ENOMEM;
     for (size_t i = 0; i < m->cap; i++) {
-        entry *e = m->slots[i];
-        if (!e) continue;
-        size_t j = key_hash(e->data, e->key_len) & (cap - 1);
-        while (slots[j]) j = (j + 1) & (cap - 1);
-        slots[j] = e;
+        if (!m->slots[i].e) continue;
+        size_t j = m->slots[i].hash & (cap - 1);
+        while (slots[j].e) j = (j + 1) & (cap - 1);
+        slots[j] = m->slots[i];
     }
     free(m->slots);
     m->slots = slots;
@@ -93,15 +111,16 @@ cairn_err kv_mem_put(kv_mem *m, const void *key, size_t key_len, const void *val
     e->val_len = (uint32_t)val_len;
     memcpy(e->data, key, key_len);
     if (val_len) memcpy(e->data + key_len, val, val_len);
+    uint64_t h = key_hash(key, key_len);
     int found;
-    size_t i = find(m, key, key_len, &found);
+    size_t i = find(m, h, key, key_len, &found);
     if (found) {
-        m->bytes -= m->slots[i]->key_len + m->slots[i]->val_len;
-        free(m->slots[i]);
+        m->bytes -= m->slots[i].e->key_len + m->slots[i].e->val_len;
+        free(m->slots[i].e);
     } else {
         m->n++;
     }
-    m->slots[i] = e;
+    m->slots[i] = (slot){h, e};
     m->bytes += key_len + val_len;
     return CAIRN_OK;
 }
@@ -109,25 +128,24 @@ cairn_err kv_mem_put(kv_mem *m, const void *key, size_t key_len, const void *val
 void kv_mem_del(kv_mem *m, const void *key, size_t key_len)
 {
     int found;
-    size_t i = find(m, key, key_len, &found);
+    size_t i = find(m, key_hash(key, key_len), key, key_len, &found);
     if (!found) return;
-    m->bytes -= m->slots[i]->key_len + m->slots[i]->val_len;
-    free(m->slots[i]);
-    m->slots[i] = NULL;
+    m->bytes -= m->slots[i].e->key_len + m->slots[i].e->val_len;
+    free(m->slots[i].e);
+    m->slots[i].e = NULL;
     m->n--;
     /* Backward-shift deletion keeps every probe sequence unbroken. */
     size_t mask = m->cap - 1;
     size_t j = i;
     for (;;) {
         j = (j + 1) & mask;
-        entry *e = m->slots[j];
-        if (!e) break;
-        size_t home = key_hash(e->data, e->key_len) & mask;
-        /* e may move to the hole at i unless its home lies cyclically in (i, j]. */
+        if (!m->slots[j].e) break;
+        size_t home = m->slots[j].hash & mask;
+        /* The entry may move to the hole at i unless its home lies cyclically in (i, j]. */
         int home_between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
         if (home_between) continue;
-        m->slots[i] = e;
-        m->slots[j] = NULL;
+        m->slots[i] = m->slots[j];
+        m->slots[j].e = NULL;
         i = j;
     }
 }
@@ -136,10 +154,11 @@ const uint8_t *kv_mem_peek(const kv_mem *m, const void *key, size_t key_len,
                            size_t *val_len)
 {
     int found;
-    size_t i = find(m, key, key_len, &found);
+    size_t i = find(m, key_hash(key, key_len), key, key_len, &found);
     if (!found) return NULL;
-    *val_len = m->slots[i]->val_len;
-    return m->slots[i]->data + m->slots[i]->key_len;
+    const entry *e = m->slots[i].e;
+    *val_len = e->val_len;
+    return e->data + e->key_len;
 }
 
 size_t kv_mem_count(const kv_mem *m) { return m->n; }
@@ -147,8 +166,8 @@ size_t kv_mem_count(const kv_mem *m) { return m->n; }
 void kv_mem_clear(kv_mem *m)
 {
     for (size_t i = 0; i < m->cap; i++) {
-        free(m->slots[i]);
-        m->slots[i] = NULL;
+        free(m->slots[i].e);
+        m->slots[i].e = NULL;
     }
     m->n = 0;
     m->bytes = 0;
@@ -158,7 +177,7 @@ bool kv_mem_next(const kv_mem *m, size_t *pos, const uint8_t **key, size_t *key_
                  const uint8_t **val, size_t *val_len)
 {
     for (; *pos < m->cap; (*pos)++) {
-        const entry *e = m->slots[*pos];
+        const entry *e = m->slots[*pos].e;
         if (!e) continue;
         *key = e->data;
         *key_len = e->key_len;
@@ -169,6 +188,7 @@ bool kv_mem_next(const kv_mem *m, size_t *pos, const uint8_t **key, size_t *key_
     }
     return false;
 }
+
 size_t kv_mem_bytes(const kv_mem *m) { return m->bytes; }
 
 static cairn_err reader_get(void *ctx, const uint8_t *key, size_t key_len, uint8_t **val,

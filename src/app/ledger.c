@@ -234,7 +234,11 @@ static cairn_err execute(ledger *L, kv_mem *ovl, const tx_t *tx, app_result_t *r
     uint8_t from[ADDR_BYTES];
     key_address(from, tx->sender);
     if (tx->type == TX_PUT || tx->type == TX_DELETE) {
-        if (tx->key_len == 0 || tx->key_len > TX_KEY_MAX || tx->value_len > TX_VALUE_MAX) {
+        if (tx->key_len == 0 || !tx->key || (tx->value_len && !tx->value)) {
+            result_set(res, APP_CODE_BAD_ENCODING, "empty record key");
+            return CAIRN_OK;
+        }
+        if (tx->key_len > TX_KEY_MAX || tx->value_len > TX_VALUE_MAX) {
             result_set(res, APP_CODE_OVERSIZE, "key of %u bytes, value of %u bytes",
                        tx->key_len, tx->value_len);
             return CAIRN_OK;
@@ -386,10 +390,37 @@ static cairn_err l_check_tx(app_t *a, const uint8_t *raw, size_t n, unsigned fla
     return run_tx(L, L->check, raw, n, flags, res);
 }
 
+/* The height recorded in the store's meta record (invariant 2 check). */
+static cairn_err meta_height(ledger *L, uint64_t *height)
+{
+    uint8_t *v = NULL;
+    size_t n = 0;
+    CAIRN_TRY(kv_get(&L->reader, (const uint8_t *)META_KEY, strlen(META_KEY), &v, &n));
+    cairn_err rc = CAIRN_ECORRUPT;
+    if (n == META_BYTES && v[0] == 1) {
+        *height = 0;
+        for (int i = 0; i < 8; i++) *height |= (uint64_t)v[1 + i] << (8 * i);
+        rc = CAIRN_OK;
+    }
+    free(v);
+    return rc;
+}
+
 static cairn_err l_begin_block(app_t *a, const header_t *h)
 {
     ledger *L = self(a);
     if (!L->initialized || L->in_block) return CAIRN_EINVALID_ARG;
+    /* One read per block: executing on top of an unpersisted commit would read
+     * stale state, so refuse loudly (app.h invariant 2). */
+    uint64_t stored;
+    cairn_err rc = meta_height(L, &stored);
+    if (rc == CAIRN_ENOT_FOUND || (!rc && stored != L->height)) {
+        log_error("app: store holds state %" PRIu64 ", app committed %" PRIu64
+                  ": persist the commit batch before the next block",
+                  rc ? 0 : stored, L->height);
+        return CAIRN_EINVALID_ARG;
+    }
+    if (rc) return rc;
     if (h->chain_id.len != L->cid.len || memcmp(h->chain_id.id, L->cid.id, L->cid.len) != 0)
         return CAIRN_EBAD_CHAIN_ID;
     if (h->height != L->height + 1) return CAIRN_EBAD_HEIGHT;
@@ -500,9 +531,21 @@ static cairn_err l_query(app_t *a, const char *path, const uint8_t *key, size_t 
         rc = smt_prove(&L->reader, height, skey, sn, &pf, &out->value, &out->value_len, &found);
         if (!rc) out->proof = buf_steal(&pf, &out->proof_len);
         buf_deinit(&pf);
+        if (rc == CAIRN_EBAD_HEIGHT) { /* no root stored for that height: pruned */
+            app_query_result_free(out);
+            query_fail(out, APP_CODE_BAD_HEIGHT, "no state stored at that height");
+            out->height = height;
+            return CAIRN_OK;
+        }
     } else {
         rc = smt_get(&L->reader, height, skey, sn, &out->value, &out->value_len);
         if (rc == CAIRN_ENOT_FOUND) rc = CAIRN_OK;
+        if (rc == CAIRN_EBAD_HEIGHT) {
+            app_query_result_free(out);
+            query_fail(out, APP_CODE_BAD_HEIGHT, "no state stored at that height");
+            out->height = height;
+            return CAIRN_OK;
+        }
     }
     if (rc) {
         app_query_result_free(out);
@@ -510,6 +553,14 @@ static cairn_err l_query(app_t *a, const char *path, const uint8_t *key, size_t 
     }
     snprintf(out->log, sizeof out->log, "%s", out->value ? "exists" : "does not exist");
     return CAIRN_OK;
+}
+
+static cairn_err l_prune(app_t *a, uint64_t height, kv_batch *out)
+{
+    ledger *L = self(a);
+    if (!L->initialized || height == 0 || height > L->height) return CAIRN_EINVALID_ARG;
+    uint64_t pruned;
+    return smt_prune(&L->reader, height, out, &pruned);
 }
 
 static void l_free(app_t *a)
@@ -530,6 +581,7 @@ static const app_ops LEDGER_OPS = {
     .end_block = l_end_block,
     .commit = l_commit,
     .query = l_query,
+    .prune = l_prune,
     .free = l_free,
 };
 
@@ -542,16 +594,14 @@ static cairn_err meta_load(ledger *L)
     if (rc == CAIRN_ENOT_FOUND) return CAIRN_OK; /* fresh store */
     if (rc) return rc;
     rc = CAIRN_ECORRUPT;
-    if (n == META_BYTES && v[0] == 1) {
-        uint64_t h = 0;
-        for (int i = 0; i < 8; i++) h |= (uint64_t)v[1 + i] << (8 * i);
-        uint8_t root[HASH_BYTES];
-        if (smt_root(&L->reader, h, root) == CAIRN_OK && memcmp(root, v + 9, HASH_BYTES) == 0) {
-            L->initialized = true;
-            L->height = h;
-            memcpy(L->app_hash, root, HASH_BYTES);
-            rc = CAIRN_OK;
-        }
+    uint64_t h;
+    uint8_t root[HASH_BYTES];
+    if (n == META_BYTES && meta_height(L, &h) == CAIRN_OK &&
+        smt_root(&L->reader, h, root) == CAIRN_OK && memcmp(root, v + 9, HASH_BYTES) == 0) {
+        L->initialized = true;
+        L->height = h;
+        memcpy(L->app_hash, root, HASH_BYTES);
+        rc = CAIRN_OK;
     }
     free(v);
     return rc;

@@ -260,12 +260,20 @@ typedef struct wnode {
     uint8_t val_hash[SMT_HASH_BYTES];
     const uint8_t *val;
     uint32_t val_len;
+    /* Nodes loaded from the store remember where they came from, so the ones
+     * this version replaces can be listed as stale (for pruning). */
+    uint8_t orig_kind;
+    bool gone;          /* a stored leaf lifted into its parent's place */
+    uint8_t *orig_key;  /* node key in the store (arena), NULL if never stored */
+    uint8_t orig_key_len;
+    struct wnode *next_loaded;
 } wnode;
 
 typedef struct {
     const kv_reader *r;
     arena a;
     wnode *root;
+    wnode *loaded; /* every node loaded from the store, linked by next_loaded */
     smt_stats st;
 } work;
 
@@ -313,6 +321,14 @@ static cairn_err wnode_load(work *w, wnode *n, unsigned depth, const uint8_t *pa
     CAIRN_TRY(node_read(w->r, &ref, depth, path, &nd, &raw));
     w->st.nodes_read++;
     cairn_err rc = CAIRN_ENOMEM;
+    uint8_t key[NODE_KEY_MAX];
+    size_t kn = node_key(key, n->version, depth, path);
+    if (!(n->orig_key = arena_alloc(&w->a, kn))) goto out;
+    memcpy(n->orig_key, key, kn);
+    n->orig_key_len = (uint8_t)kn;
+    n->orig_kind = n->kind;
+    n->next_loaded = w->loaded;
+    w->loaded = n;
     if (nd.kind == SMT_KIND_LEAF) {
         uint8_t *v = arena_alloc(&w->a, nd.val_len ? nd.val_len : 1);
         if (!v) goto out;
@@ -398,9 +414,11 @@ static cairn_err collapse(work *w, wnode **stk, unsigned depth, const uint8_t *k
         /* The sibling sits at depth i+1 on the path kh with bit i flipped. */
         memcpy(path, kh, SMT_HASH_BYTES);
         path_bit_set(path, i, lone);
-        CAIRN_TRY(wnode_load(w, p->child[lone], i + 1, path));
-        leaf_copy(p, p->child[lone]);
+        wnode *leaf = p->child[lone];
+        CAIRN_TRY(wnode_load(w, leaf, i + 1, path));
+        leaf_copy(p, leaf);
         p->dirty = true;
+        leaf->gone = true; /* it lives on at p's position */
     }
     return CAIRN_OK;
 }
@@ -502,6 +520,69 @@ out:
     return rc;
 }
 
+/* 'S' | version[8 BE] -> u32 count | count x bytes(node key): the stored nodes
+ * that the tree of `version` no longer references. Only versions before
+ * `version` need them; smt_prune() deletes them. */
+static void stale_key(uint8_t out[static ROOT_KEY_LEN], uint64_t version)
+{
+    out[0] = 'S';
+    put_be64(out + 1, version);
+}
+
+static cairn_err stale_write(work *w, uint64_t version, kv_batch *out)
+{
+    buf_t b;
+    buf_init(&b, (size_t)1 << 30);
+    codec_writer cw;
+    codec_writer_init(&cw, &b);
+    uint32_t count = 0;
+    for (wnode *n = w->loaded; n; n = n->next_loaded)
+        count += n->dirty || n->gone || n->kind != n->orig_kind;
+    codec_put_u32(&cw, count);
+    for (wnode *n = w->loaded; n; n = n->next_loaded)
+        if (n->dirty || n->gone || n->kind != n->orig_kind)
+            codec_put_bytes(&cw, n->orig_key, n->orig_key_len);
+    uint8_t key[ROOT_KEY_LEN];
+    stale_key(key, version);
+    cairn_err rc = cw.err ? cw.err : kv_batch_put(out, key, sizeof key, b.data, b.len);
+    w->st.nodes_stale += count;
+    buf_deinit(&b);
+    return rc;
+}
+
+cairn_err smt_prune(const kv_reader *r, uint64_t version, kv_batch *out, uint64_t *pruned)
+{
+    uint8_t key[ROOT_KEY_LEN];
+    *pruned = 0;
+    if (version == 0 || version == SMT_VERSION_NONE) return CAIRN_EINVALID_ARG;
+    stale_key(key, version);
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    CAIRN_TRY(kv_get(r, key, sizeof key, &raw, &n));
+    codec_reader cr;
+    codec_reader_init(&cr, raw, n);
+    uint32_t count = codec_get_u32(&cr);
+    cairn_err rc = CAIRN_OK;
+    for (uint32_t i = 0; i < count && !cr.err && !rc; i++) {
+        const uint8_t *nk;
+        uint32_t nkn;
+        codec_get_bytes(&cr, &nk, &nkn, NODE_KEY_MAX);
+        if (cr.err) break;
+        if (nkn < 11 || nk[0] != 'N') {
+            codec_reader_fail(&cr, CAIRN_ECORRUPT);
+            break;
+        }
+        rc = kv_batch_del(out, nk, nkn);
+        (*pruned)++;
+    }
+    if (!rc) rc = codec_reader_finish(&cr) ? CAIRN_ECORRUPT : CAIRN_OK;
+    if (!rc) rc = kv_batch_del(out, key, sizeof key);
+    root_key(key, version - 1);
+    if (!rc) rc = kv_batch_del(out, key, sizeof key);
+    free(raw);
+    return rc;
+}
+
 static cairn_err latest_write(kv_batch *out, uint64_t version, const uint8_t *kh,
                               const uint8_t *val, size_t val_len)
 {
@@ -551,6 +632,8 @@ cairn_err smt_apply(const kv_reader *r, uint64_t base_version, uint64_t new_vers
         rc = latest_write(out, new_version, kh, op->val, op->val_len);
         if (rc) goto out;
     }
+    /* Before write_dirty, which clears the dirty marks stale_write reads. */
+    if ((rc = stale_write(&w, new_version, out))) goto out;
     if ((rc = write_dirty(&w, new_version, out))) goto out;
     smt_ref ref = {.kind = w.root->kind, .version = w.root->version};
     memcpy(ref.hash, w.root->hash, SMT_HASH_BYTES);
@@ -560,6 +643,7 @@ cairn_err smt_apply(const kv_reader *r, uint64_t base_version, uint64_t new_vers
         stats->nodes_written += w.st.nodes_written;
         stats->nodes_read += w.st.nodes_read;
         stats->ops_changed += w.st.ops_changed;
+        stats->nodes_stale += w.st.nodes_stale;
     }
 out:
     arena_free(&w.a);
@@ -576,7 +660,9 @@ static cairn_err walk(const kv_reader *r, uint64_t version, const uint8_t *kh, s
     smt_ref cur;
     *found = false;
     if (val) *val = NULL;
-    CAIRN_TRY(root_ref_read(r, version, &cur));
+    cairn_err rrc = root_ref_read(r, version, &cur);
+    if (rrc == CAIRN_ENOT_FOUND) return CAIRN_EBAD_HEIGHT; /* never written, or pruned */
+    if (rrc) return rrc;
     if (p) memset(p, 0, offsetof(smt_proof, siblings));
     unsigned d = 0;
     for (;;) { /* bounded: node_read rejects internal nodes at depth 256 */
@@ -677,5 +763,86 @@ cairn_err smt_prove(const kv_reader *r, uint64_t version, const uint8_t *key, si
         *val = NULL;
     }
     free(p);
+    return rc;
+}
+
+/* ------------------------------------------------------------- scrub */
+
+/* Does the 'L' entry of kh hold exactly val? */
+static cairn_err latest_matches(const kv_reader *r, const uint8_t *kh, const uint8_t *val,
+                                uint32_t val_len)
+{
+    uint8_t lk[LATEST_KEY_LEN];
+    latest_key(lk, kh);
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    cairn_err rc = kv_get(r, lk, sizeof lk, &raw, &n);
+    if (rc == CAIRN_ENOT_FOUND) return CAIRN_ECORRUPT;
+    if (rc) return rc;
+    codec_reader cr;
+    codec_reader_init(&cr, raw, n);
+    (void)codec_get_u64(&cr);
+    bool present = codec_get_bool(&cr);
+    const uint8_t *v = NULL;
+    uint32_t vn = 0;
+    if (present) codec_get_bytes(&cr, &v, &vn, SMT_VALUE_MAX);
+    rc = (codec_reader_finish(&cr) == CAIRN_OK && present && vn == val_len &&
+          (vn == 0 || memcmp(v, val, vn) == 0))
+             ? CAIRN_OK
+             : CAIRN_ECORRUPT;
+    free(raw);
+    return rc;
+}
+
+cairn_err smt_scrub(const kv_reader *r, uint64_t version, bool check_latest,
+                    smt_scrub_stats *stats, uint8_t bad_path[static SMT_HASH_BYTES])
+{
+    struct frame {
+        smt_ref ref;
+        uint16_t depth;
+        uint8_t side; /* which child of its parent */
+    } *stk = malloc((SMT_DEPTH_MAX + 2) * sizeof *stk);
+    if (!stk) return CAIRN_ENOMEM;
+    uint8_t path[SMT_HASH_BYTES] = {0};
+    memset(stats, 0, sizeof *stats);
+    memset(bad_path, 0, SMT_HASH_BYTES);
+    int sp = 0;
+    cairn_err rc = root_ref_read(r, version, &stk[0].ref);
+    if (rc) goto out;
+    stk[0].depth = 0;
+    stk[0].side = 0;
+    if (stk[0].ref.kind != SMT_KIND_EMPTY) sp = 1;
+    /* Depth-first, right child pushed first. The stack holds at most one
+     * pending sibling per level plus the current node: <= 257 + 1 frames. */
+    while (sp > 0) {
+        struct frame f = stk[--sp];
+        /* Bits [0, depth-1) of path still hold the parent's route: nodes
+         * visited since the parent were deeper and set only later bits. */
+        if (f.depth > 0) path_bit_set(path, f.depth - 1u, f.side);
+        smt_node nd;
+        uint8_t *raw;
+        rc = node_read(r, &f.ref, f.depth, path, &nd, &raw);
+        if (rc) {
+            memcpy(bad_path, path, SMT_HASH_BYTES);
+            goto out;
+        }
+        if (nd.kind == SMT_KIND_LEAF) {
+            stats->leaves++;
+            stats->value_bytes += nd.val_len;
+            if (check_latest) rc = latest_matches(r, nd.key_hash, nd.val, nd.val_len);
+            if (rc) memcpy(bad_path, nd.key_hash, SMT_HASH_BYTES);
+        } else {
+            stats->internal++;
+            for (int b = 1; b >= 0; b--) {
+                if (nd.child[b].kind == SMT_KIND_EMPTY) continue;
+                CAIRN_ASSERT(sp < SMT_DEPTH_MAX + 2);
+                stk[sp++] = (struct frame){nd.child[b], (uint16_t)(f.depth + 1), (uint8_t)b};
+            }
+        }
+        free(raw);
+        if (rc) goto out;
+    }
+out:
+    free(stk);
     return rc;
 }

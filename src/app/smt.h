@@ -12,12 +12,16 @@
  *                                             first, unused bits zero)
  *   'L' | H(key)[32]                       -> latest value index: u64 version |
  *                                             u8 present | bytes value
+ *   'S' | version[8]                       -> stale list: u32 count | bytes node
+ *                                             key each: nodes of earlier versions
+ *                                             that this version replaced
  * Invariants:
  *  1. The tree's shape, hence its root, is a function of its set of (key, value)
  *     pairs only, not of the order of updates: an internal node has at least two
  *     leaves beneath it (never an empty child beside a leaf, never two empties).
  *  2. Every version writes new nodes only; nodes of earlier versions are never
- *     changed or deleted by smt_apply(), so every earlier version stays readable.
+ *     changed or deleted by smt_apply(), so every earlier version stays readable
+ *     until the caller prunes it (smt_prune).
  *  3. Every node read while walking from a root is re-hashed and checked against
  *     the hash its parent holds (CAIRN_ECORRUPT otherwise): a damaged store is
  *     detected, never served.
@@ -57,6 +61,7 @@ typedef struct {
     uint64_t nodes_written; /* tree nodes (leaf + internal) put into the batch */
     uint64_t nodes_read;
     uint64_t ops_changed;   /* ops that changed the tree (not no-ops) */
+    uint64_t nodes_stale;   /* stored nodes the new version no longer uses */
 } smt_stats;
 
 /* Applies ops, in order (a later op on a key overrides an earlier one), to the
@@ -70,6 +75,15 @@ cairn_err smt_apply(const kv_reader *r, uint64_t base_version, uint64_t new_vers
                     const smt_op *ops, size_t n, kv_batch *out,
                     uint8_t root[static SMT_HASH_BYTES], smt_stats *stats) CAIRN_MUST_CHECK;
 
+/* Makes version - 1 and everything older unreadable, to bound storage: puts
+ * into out the deletes of the nodes that version `version` replaced (its stale
+ * list, which only older versions use), of that list, and of the root reference
+ * of version - 1. Call for version = oldest kept + 1, in increasing order, never
+ * for the newest version's successor. *pruned gets the number of nodes deleted.
+ * CAIRN_ENOT_FOUND if `version` has no stale list (never written or pruned). */
+cairn_err smt_prune(const kv_reader *r, uint64_t version, kv_batch *out,
+                    uint64_t *pruned) CAIRN_MUST_CHECK;
+
 /* Root hash of a version written earlier (CAIRN_ENOT_FOUND if none). */
 cairn_err smt_root(const kv_reader *r, uint64_t version,
                    uint8_t root[static SMT_HASH_BYTES]) CAIRN_MUST_CHECK;
@@ -77,18 +91,37 @@ cairn_err smt_root(const kv_reader *r, uint64_t version,
 /* Value of key at version: CAIRN_OK with *val malloc'd (caller frees; *val is
  * non-NULL even for an empty value), or CAIRN_ENOT_FOUND if absent. Usually one
  * read (the latest-value index); if the key changed after `version`, a walk of
- * the tree of `version` (verified as in invariant 3). Precondition: `version` is
- * at most the newest version applied to the store behind r. */
+ * the tree of `version` (verified as in invariant 3); CAIRN_EBAD_HEIGHT if
+ * that version's root is not stored (never written, or pruned). Precondition:
+ * `version` is at most the newest version applied to the store behind r. */
 cairn_err smt_get(const kv_reader *r, uint64_t version, const uint8_t *key, size_t key_len,
                   uint8_t **val, size_t *val_len) CAIRN_MUST_CHECK;
 
-/* Walks the tree of `version` to key, verifying every node (invariant 3), and
+/* Walks the tree of `version` (CAIRN_EBAD_HEIGHT if its root is not stored) to
+ * key, verifying every node (invariant 3), and
  * appends the proof encoding (include/cairn/proof.h) to proof. If the key is
  * present *val gets a malloc'd copy of its value (caller frees) and *found =
  * true; else *val = NULL and *found = false. val may be NULL if not wanted. */
 cairn_err smt_prove(const kv_reader *r, uint64_t version, const uint8_t *key, size_t key_len,
                     buf_t *proof, uint8_t **val, size_t *val_len,
                     bool *found) CAIRN_MUST_CHECK;
+
+/* What smt_scrub() looked at. */
+typedef struct {
+    uint64_t leaves;
+    uint64_t internal;
+    uint64_t value_bytes;
+} smt_scrub_stats;
+
+/* Walks the whole tree of `version` (iteratively), re-hashing every node against
+ * its parent and the root reference (invariant 3). With check_latest, also
+ * checks that each leaf's latest-value index entry ('L') holds the same value,
+ * which is only true for the newest version. CAIRN_OK, CAIRN_ECORRUPT (first
+ * damage found; *bad_key_hash names the leaf path it was on, if known), or a
+ * read error. For `cairn scrub`; cost is one read per node. */
+cairn_err smt_scrub(const kv_reader *r, uint64_t version, bool check_latest,
+                    smt_scrub_stats *stats,
+                    uint8_t bad_path[static SMT_HASH_BYTES]) CAIRN_MUST_CHECK;
 
 /* ------------------------------------------------------------------ proofs */
 

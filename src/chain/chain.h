@@ -118,7 +118,8 @@ typedef struct {
  * VALIDATORS_MAX -> TOO_LARGE, total > VALSET_TOTAL_POWER_MAX -> OVERFLOW,
  * the same key twice -> DUPLICATE. vs is written only on success. */
 cairn_err valset_init(valset_t *vs, const validator_t *vals, uint32_t count) CAIRN_MUST_CHECK;
-/* Merkle root of the encoded (pubkey, power) entries in order. */
+/* RFC 6962 root whose leaves are pubkey[32] | power i64 (40 bytes), in set
+ * order; priorities are not hashed. */
 cairn_err valset_hash(const valset_t *vs, uint8_t out[static HASH_BYTES]) CAIRN_MUST_CHECK;
 int valset_index_of(const valset_t *vs, const uint8_t addr[static ADDR_BYTES]); /* -1 */
 /* CometBFT's IncrementProposerPriority(times): rescale to a window of
@@ -129,9 +130,11 @@ int valset_index_of(const valset_t *vs, const uint8_t addr[static ADDR_BYTES]); 
 void valset_increment_priority(valset_t *vs, uint32_t times);
 /* The proposer chosen by the last increment; borrows from vs. */
 const validator_t *valset_proposer(const valset_t *vs);
-/* > 2/3 of total power, exact integer arithmetic. */
+/* > 2/3 of total power: 3 * power > 2 * total, exact (128-bit) arithmetic, so
+ * exactly 2/3 is not a quorum. Any int64 power is safe to pass. */
 bool valset_has_quorum(const valset_t *vs, int64_t power);
-/* >= 1/3 + 1 (f+1): at least one honest validator. */
+/* > 1/3 of total power (3 * power > total, i.e. >= total/3 + 1 in integer
+ * division; f+1): at least one honest validator. */
 bool valset_has_one_third(const valset_t *vs, int64_t power);
 /* Encodes everything, priorities and proposer included (for storage). */
 cairn_err valset_encode(const valset_t *vs, buf_t *out) CAIRN_MUST_CHECK;
@@ -323,5 +326,26 @@ typedef struct {
  * below this height, no duplicate, evidence_verify() against last_validators
  * for the last height and validators for older ones (BAD_EVIDENCE). */
 cairn_err block_validate(const block_t *b, const chain_state_t *st) CAIRN_MUST_CHECK;
+
+/* The state before height 1: no last block, last time = genesis time (block 1
+ * may carry it), validators = vs (as valset_init made it: round 0 of height
+ * 1), no last validators (count 0), next validators hash = hash(vs), the
+ * application's initial app hash, last results hash = SHA-256(""). */
+cairn_err chain_state_genesis(chain_state_t *st, const chain_id_t *cid, int64_t genesis_time_ns,
+                              const valset_t *vs,
+                              const uint8_t app_hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
+/* After committing block header h (validated against *st): last height, block
+ * id and time from h; last validators = validators; validators incremented once
+ * (CometBFT's NextValidators.CopyIncrementProposerPriority(1)); app and
+ * results hashes from executing h's block. Validator-set changes are not
+ * supported yet: UNSUPPORTED when next_validators_hash is not the current
+ * set's hash. *st is changed only on success. */
+cairn_err chain_state_advance(chain_state_t *st, const header_t *h,
+                              const uint8_t app_hash[static HASH_BYTES],
+                              const uint8_t results_hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
+/* For the store (docs/formats.md "Chain state"). Strict: last_height 0 exactly
+ * when last_block_id is zero and there are no last validators (BAD_ENCODING). */
+cairn_err chain_state_encode(const chain_state_t *st, buf_t *out) CAIRN_MUST_CHECK;
+cairn_err chain_state_decode(chain_state_t *st, const uint8_t *p, size_t n) CAIRN_MUST_CHECK;
 
 #endif

@@ -39,6 +39,7 @@ int cli_status(int argc, char **argv);
 int cli_block(int argc, char **argv);
 int cli_watch(int argc, char **argv);
 int cli_query(int argc, char **argv);
+int cli_inspect(int argc, char **argv);
 
 /* ---- helpers (cli_util.c) */
 

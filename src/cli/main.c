@@ -15,6 +15,7 @@ static const cli_command commands[] = {
     {"block", "show a block (the latest, or at a height)", cli_block},
     {"watch", "print each new block as it is committed", cli_watch},
     {"query", "read an account or a record, optionally verified (--verify)", cli_query},
+    {"inspect", "read and verify a stopped node's store: block, state, proof", cli_inspect},
     {"version", "print the version", cli_version},
 };
 

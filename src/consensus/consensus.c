@@ -139,15 +139,24 @@ static cons_round_t *round_find(consensus_t *c, uint32_t r)
     return NULL;
 }
 
-static bool round_protected(const consensus_t *c, uint32_t r)
+static cons_round_t *round_find(consensus_t *c, uint32_t r);
+
+/* Rounds whose votes the upon-clauses may still need: the current and future
+ * ones, the lock's, the valid value's and the POL round of the current proposal. */
+static bool round_protected(consensus_t *c, uint32_t r)
 {
-    return r >= c->round || (c->locked_round >= 0 && r == (uint32_t)c->locked_round) ||
-           (c->valid_round >= 0 && r == (uint32_t)c->valid_round);
+    if (r >= c->round || (c->locked_round >= 0 && r == (uint32_t)c->locked_round) ||
+        (c->valid_round >= 0 && r == (uint32_t)c->valid_round))
+        return true;
+    const cons_round_t *cur = round_find(c, c->round);
+    return cur && cur->has_proposal && cur->proposal.pol_round >= 0 &&
+           r == (uint32_t)cur->proposal.pol_round;
 }
 
 static void voteset_clear(cons_voteset_t *vs)
 {
     memset(vs->have, 0, sizeof vs->have);
+    memset(vs->have2, 0, sizeof vs->have2);
     memset(vs->evidenced, 0, sizeof vs->evidenced);
     vs->n_tally = 0;
     vs->power_any = 0;
@@ -327,8 +336,10 @@ static void decide(consensus_t *c, cons_round_t *s, const uint8_t id[static HASH
 {
     c->n_decided = 0;
     const cons_voteset_t *vs = &s->precommits;
-    for (uint32_t i = 0; i < c->vals.count; i++)
+    for (uint32_t i = 0; i < c->vals.count; i++) {
         if (vs->have[i] && id_eq(vs->votes[i].block_id, id)) c->decided[c->n_decided++] = vs->votes[i];
+        else if (vs->have2[i] && id_eq(vs->votes2[i].block_id, id)) c->decided[c->n_decided++] = vs->votes2[i];
+    }
     c->step = CONS_STEP_DECIDED;
     cons_output_t *x = push(c, CONS_OUT_DECIDE);
     x->u.decide.height = c->height;
@@ -487,19 +498,20 @@ static void note_round(consensus_t *c, uint32_t idx, uint32_t r)
     }
 }
 
-static void tally_add(const valset_t *vals, cons_voteset_t *vs, const uint8_t *id, int64_t power)
+static void tally_add(const valset_t *vals, cons_voteset_t *vs, const uint8_t *id, int64_t power,
+                      bool first)
 {
     cons_tally_t *t = NULL;
     for (uint32_t i = 0; i < vs->n_tally && !t; i++)
         if (id_eq(vs->tally[i].id, id)) t = &vs->tally[i];
     if (!t) {
-        CAIRN_ASSERT(vs->n_tally < VALIDATORS_MAX); /* one entry per voter at most */
+        CAIRN_ASSERT(vs->n_tally < 2 * VALIDATORS_MAX); /* one entry per kept vote at most */
         t = &vs->tally[vs->n_tally++];
         memcpy(t->id, id, HASH_BYTES);
         t->power = 0;
     }
     t->power += power;
-    vs->power_any += power;
+    if (first) vs->power_any += power;
     if (vs->quorum < 0 && valset_has_quorum(vals, t->power)) vs->quorum = (int32_t)(t - vs->tally);
 }
 
@@ -532,11 +544,20 @@ static cairn_err on_vote(consensus_t *c, const vote_t *v)
             x->u.evidence.a = vs->votes[idx];
             x->u.evidence.b = *v;
         }
-        return drop(c, CONS_DROP_CONFLICTING_VOTE, CAIRN_EBAD_EVIDENCE);
+        if (vs->have2[idx]) {
+            if (id_eq(vs->votes2[idx].block_id, v->block_id))
+                return drop(c, CONS_DROP_DUPLICATE, CAIRN_EDUPLICATE);
+            return drop(c, CONS_DROP_CONFLICTING_VOTE, CAIRN_EBAD_EVIDENCE);
+        }
+        vs->have2[idx] = 1; /* counted for its value only (consensus_int.h) */
+        vs->votes2[idx] = *v;
+        tally_add(&c->vals, vs, v->block_id, c->vals.v[idx].power, false);
+        evaluate(c);
+        return CAIRN_OK;
     }
     vs->have[idx] = 1;
     vs->votes[idx] = *v;
-    tally_add(&c->vals, vs, v->block_id, c->vals.v[idx].power);
+    tally_add(&c->vals, vs, v->block_id, c->vals.v[idx].power, true);
     evaluate(c);
     return CAIRN_OK;
 }
@@ -649,11 +670,22 @@ static void restore(consensus_t *c, const cons_persist_t *r)
     c->voted = 0;
     c->proposed = c->create_pending = false;
     c->dirty = true;
-    CAIRN_ASSERT(round_get(c, r->round) != NULL);
+    cons_round_t *s = round_get(c, r->round);
+    CAIRN_ASSERT(s != NULL);
     /* Ask again for the same votes: the signer hands back its stored signature. */
     if (r->voted & 1) sign_vote(c, VOTE_PREVOTE, r->prevote_id);
     if (r->voted & 2) sign_vote(c, VOTE_PRECOMMIT, r->precommit_id);
     emit_persist(c);
+    /* The votes that armed lines 34/47 before the crash may never come again
+     * (peers moved on, our own may be refused by the signer): arm the step's
+     * timeout now. A timeout only ever leads to nil votes or the next round. */
+    if (r->step == CONS_STEP_PREVOTE) {
+        s->timeout_prevote_set = true;
+        schedule_timeout(c, CONS_STEP_PREVOTE);
+    } else {
+        s->timeout_precommit_set = true;
+        schedule_timeout(c, CONS_STEP_PRECOMMIT);
+    }
 }
 
 static cairn_err on_start(consensus_t *c, const cons_input_t *in)
@@ -754,6 +786,22 @@ const uint8_t *consensus_locked_id(const consensus_t *c)
 uint64_t consensus_drops(const consensus_t *c, enum cons_drop d)
 {
     return (unsigned)d < CONS_DROP__COUNT ? c->drops[d] : 0;
+}
+
+uint32_t consensus_votes_get(const consensus_t *c, uint32_t round, uint8_t type, vote_t *out,
+                            uint32_t max)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < CONS_ROUND_SLOTS; i++) {
+        const cons_round_t *s = &c->rounds[i];
+        if (!s->used || s->round != round) continue;
+        const cons_voteset_t *vs = type == VOTE_PREVOTE ? &s->prevotes : &s->precommits;
+        for (uint32_t k = 0; k < c->vals.count && n < max; k++)
+            if (vs->have[k]) out[n++] = vs->votes[k];
+        for (uint32_t k = 0; k < c->vals.count && n < max; k++)
+            if (vs->have2[k]) out[n++] = vs->votes2[k];
+    }
+    return n;
 }
 
 void consensus_snapshot(const consensus_t *c, cons_persist_t *out)

@@ -249,6 +249,11 @@ int32_t consensus_locked_round(const consensus_t *c);
 const uint8_t *consensus_locked_id(const consensus_t *c);
 int32_t consensus_valid_round(const consensus_t *c);
 uint64_t consensus_drops(const consensus_t *c, enum cons_drop d);
+/* Copies up to max votes of (round, type) that the core holds at the current
+ * height, in validator order; returns how many. For gossip: a proposer relays
+ * the prevotes of its proposal's POL round with it (line 28 needs them). */
+uint32_t consensus_votes_get(const consensus_t *c, uint32_t round, uint8_t type, vote_t *out,
+                            uint32_t max);
 /* Current state as a persist record. */
 void consensus_snapshot(const consensus_t *c, cons_persist_t *out);
 

@@ -14,14 +14,20 @@ typedef struct {
     int64_t power;
 } cons_tally_t;
 
-/* The votes of one type in one round: one per validator (invariant 4). */
+/* The votes of one type in one round: the first vote of each validator is its
+ * vote (invariant 4); one conflicting second vote is kept too and counted for its
+ * own value only (the paper counts messages per value; CometBFT keeps such votes
+ * once a peer claims a +2/3 majority for them), so that a double-voter cannot
+ * hide a POL from us. Further conflicting votes are dropped. */
 typedef struct {
     uint8_t have[VALIDATORS_MAX];
+    uint8_t have2[VALIDATORS_MAX];     /* a second, conflicting vote is kept */
     uint8_t evidenced[VALIDATORS_MAX]; /* evidence already emitted for this slot */
     vote_t votes[VALIDATORS_MAX];
-    cons_tally_t tally[VALIDATORS_MAX];
-    uint32_t n_tally;   /* <= number of validators that voted */
-    int64_t power_any;  /* power of all votes counted */
+    vote_t votes2[VALIDATORS_MAX];
+    cons_tally_t tally[2 * VALIDATORS_MAX];
+    uint32_t n_tally;   /* <= number of votes kept */
+    int64_t power_any;  /* power of the validators that voted (first votes) */
     int32_t quorum;     /* index in tally of the id with > 2/3, or -1 */
 } cons_voteset_t;
 

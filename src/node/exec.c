@@ -273,15 +273,12 @@ cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const
         rc = CAIRN_EUNSUPPORTED;
     }
     *next = n->st;
-    if (rc == CAIRN_OK) rc = app_commit(n->app, next->app_hash, &batch);
+    uint8_t app_hash[HASH_BYTES], results_hash[HASH_BYTES];
+    if (rc == CAIRN_OK) rc = app_commit(n->app, app_hash, &batch);
     if (rc == CAIRN_OK)
-        rc = merkle_root_from_hashes(next->last_results_hash, (const uint8_t(*)[HASH_BYTES])leaves, nt);
+        rc = merkle_root_from_hashes(results_hash, (const uint8_t(*)[HASH_BYTES])leaves, nt);
+    if (rc == CAIRN_OK) rc = chain_state_advance(next, h, app_hash, results_hash);
     if (rc) goto out;
-    next->last_height = h->height;
-    memcpy(next->last_block_id, id, HASH_BYTES);
-    next->last_time_ns = h->time_ns;
-    next->last_validators = n->st.validators;
-    valset_increment_priority(&next->validators, 1);
     rc = commit_encode(commit, &commit_raw);
     if (rc == CAIRN_OK) rc = chain_state_encode(next, &st_raw);
     if (rc) goto out;
@@ -335,6 +332,137 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------ tx gossip */
+
+/* Admitted txs leave in batches: one message per NODE_TX_FLUSH_MS or per
+ * MSG_TXS_MAX txs, instead of one message per tx. */
+static void txs_gossip_flush(struct node *n)
+{
+    if (n->n_out_txs == 0) return;
+    msg_t *m = malloc(sizeof *m);
+    buf_t out;
+    buf_init(&out, 0);
+    if (m) {
+        m->kind = MSG_TXS;
+        m->u.txs.count = n->n_out_txs;
+        for (uint32_t i = 0; i < n->n_out_txs; i++) m->u.txs.txs[i] = n->out_txs[i];
+        if (msg_encode(m, &out) == CAIRN_OK) p2p_broadcast(n->p2p, CH_MEMPOOL, out.data, out.len, NULL);
+    }
+    for (uint32_t i = 0; i < n->n_out_txs; i++) free((void *)n->out_txs[i].p);
+    n->n_out_txs = 0;
+    buf_deinit(&out);
+    free(m);
+}
+
+static void txs_flush_cb(uv_timer_t *t) { txs_gossip_flush(t->data); }
+
+static void txs_gossip_queue(struct node *n, const uint8_t *raw, size_t len)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) return;
+    memcpy(copy, raw, len);
+    n->out_txs[n->n_out_txs].p = copy;
+    n->out_txs[n->n_out_txs].len = len;
+    if (++n->n_out_txs == MSG_TXS_MAX) txs_gossip_flush(n);
+    else if (!uv_is_active((uv_handle_t *)&n->tx_flush_timer))
+        uv_timer_start(&n->tx_flush_timer, txs_flush_cb, NODE_TX_FLUSH_MS, 0);
+}
+
+void node_txs_gossip_release(struct node *n)
+{
+    for (uint32_t i = 0; i < n->n_out_txs; i++) free((void *)n->out_txs[i].p);
+    n->n_out_txs = 0;
+}
+
+/* ------------------------------------------------------------------ verification off the loop */
+
+/* A batch of peer transactions whose signatures are checked on libuv's thread
+ * pool. The work function reads only the job and the chain id (immutable). */
+typedef struct {
+    uv_work_t req;
+    struct node *n;
+    uint32_t count;
+    bytes_view txs[MSG_TXS_MAX];
+    bool ok[MSG_TXS_MAX];
+    uint8_t *mem;
+} verify_job;
+
+static void verify_work(uv_work_t *req)
+{
+    verify_job *j = req->data;
+    for (uint32_t i = 0; i < j->count; i++) {
+        tx_t tx;
+        j->ok[i] = tx_decode(&tx, j->txs[i].p, j->txs[i].len) == CAIRN_OK &&
+                   tx_verify(&tx, &j->n->chain_id) == CAIRN_OK;
+    }
+}
+
+static void verify_done(uv_work_t *req, int status)
+{
+    verify_job *j = req->data;
+    struct node *n = j->n;
+    n->verify_jobs--;
+    n->sigs_verified += j->count;
+    for (uint32_t i = 0; i < j->count && status == 0 && !n->stopping; i++) {
+        if (!j->ok[i]) {
+            n->txs_rejected_sig++;
+            continue;
+        }
+        uint8_t h[HASH_BYTES];
+        tx_hash(h, j->txs[i].p, j->txs[i].len);
+        mempool_sig_cache_add(n->mempool, h);
+        app_result_t res;
+        if (node_tx_admit(n, j->txs[i].p, j->txs[i].len, &res, true) != CAIRN_OK) n->txs_rejected++;
+    }
+    free(j->mem);
+    free(j);
+}
+
+void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count)
+{
+    verify_job *j = calloc(1, sizeof *j);
+    size_t total = 0;
+    for (uint32_t i = 0; i < count; i++) total += txs[i].len;
+    if (j) j->mem = malloc(total ? total : 1);
+    if (!j || !j->mem || n->verify_jobs >= NODE_VERIFY_JOBS_MAX) {
+        if (j) free(j->mem);
+        free(j);
+        n->txs_rejected += count; /* overloaded: the peer's gossip is dropped */
+        return;
+    }
+    size_t off = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t h[HASH_BYTES];
+        tx_hash(h, txs[i].p, txs[i].len);
+        if (mempool_precheck(n->mempool, h, txs[i].len) != CAIRN_OK) continue;
+        if (mempool_sig_cache_has(n->mempool, h)) {
+            app_result_t res;
+            if (node_tx_admit(n, txs[i].p, txs[i].len, &res, true) != CAIRN_OK) n->txs_rejected++;
+            continue;
+        }
+        memcpy(j->mem + off, txs[i].p, txs[i].len);
+        j->txs[j->count].p = j->mem + off;
+        j->txs[j->count].len = txs[i].len;
+        j->count++;
+        off += txs[i].len;
+    }
+    if (j->count == 0) {
+        free(j->mem);
+        free(j);
+        return;
+    }
+    j->n = n;
+    j->req.data = j;
+    n->verify_jobs++;
+    if (uv_queue_work(&n->loop, &j->req, verify_work, verify_done) != 0) {
+        n->verify_jobs--;
+        free(j->mem);
+        free(j);
+    }
+}
+
+/* ------------------------------------------------------------------ admission */
+
 cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_result_t *res,
                         bool from_peer)
 {
@@ -360,17 +488,7 @@ cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_resu
     CAIRN_TRY(app_check_tx(n->app, raw, len, APP_TX_SIG_VERIFIED, res));
     if (res->code != APP_CODE_OK) return CAIRN_EBAD_TX;
     CAIRN_TRY(mempool_add(n->mempool, raw, len, h));
-    /* Gossip: one tx per message keeps admission latency low; batches come with
-     * the throughput work. */
-    msg_t m;
-    m.kind = MSG_TXS;
-    m.u.txs.count = 1;
-    m.u.txs.txs[0].p = raw;
-    m.u.txs.txs[0].len = len;
-    buf_t out;
-    buf_init(&out, 0);
-    if (msg_encode(&m, &out) == CAIRN_OK) p2p_broadcast(n->p2p, CH_MEMPOOL, out.data, out.len, NULL);
-    buf_deinit(&out);
+    txs_gossip_queue(n, raw, len);
     (void)from_peer;
     node_maybe_start_next(n);
     return CAIRN_OK;

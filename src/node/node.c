@@ -100,14 +100,7 @@ static void on_recv(p2p_peer_t *peer, uint8_t channel, const uint8_t *p, size_t 
     switch (channel) {
     case CH_CONSENSUS: node_cons_on_message(n, peer, &recv_msg); break;
     case CH_SYNC: node_sync_on_message(n, peer, &recv_msg); break;
-    case CH_MEMPOOL:
-        for (uint32_t i = 0; i < recv_msg.u.txs.count; i++) {
-            app_result_t res;
-            cairn_err rc = node_tx_admit(n, recv_msg.u.txs.txs[i].p, recv_msg.u.txs.txs[i].len,
-                                         &res, true);
-            if (rc == CAIRN_EBAD_SIGNATURE) p2p_peer_report(peer, P2P_REPORT_BAD_SIGNATURE);
-        }
-        break;
+    case CH_MEMPOOL: node_txs_from_peer(n, recv_msg.u.txs.txs, recv_msg.u.txs.count); break;
     }
 }
 
@@ -345,6 +338,8 @@ cairn_err node_open(const char *home, node_t **out, char *errbuf)
     n->gossip_timer.data = n;
     uv_timer_init(&n->loop, &n->next_height_timer);
     n->next_height_timer.data = n;
+    uv_timer_init(&n->loop, &n->tx_flush_timer);
+    n->tx_flush_timer.data = n;
     uv_signal_init(&n->loop, &n->sigint);
     uv_signal_init(&n->loop, &n->sigterm);
     n->sigint.data = n->sigterm.data = n;
@@ -384,9 +379,15 @@ static void node_stop(struct node *n)
     for (int i = 0; i < NODE_TIMERS; i++) uv_close((uv_handle_t *)&n->timers[i].timer, close_cb);
     uv_close((uv_handle_t *)&n->gossip_timer, close_cb);
     uv_close((uv_handle_t *)&n->next_height_timer, close_cb);
+    uv_close((uv_handle_t *)&n->tx_flush_timer, close_cb);
     uv_close((uv_handle_t *)&n->sigint, close_cb);
     uv_close((uv_handle_t *)&n->sigterm, close_cb);
     node_rpc_close(n);
+    /* Closing the handles restores the default action: a second signal (Ctrl-C
+     * in a terminal reaches every process of the group, and devnet forwards it
+     * too) must not kill the node halfway through its clean stop. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     if (n->p2p) p2p_close(n->p2p, p2p_closed, n);
 }
 
@@ -408,6 +409,7 @@ void node_close(node_t *n)
         free(n->sync[i].commit);
     }
     for (uint32_t i = 0; i < n->n_gossip_msgs; i++) buf_deinit(&n->gossip_msgs[i]);
+    node_txs_gossip_release(n);
     consensus_free(n->cons);
     mempool_free(n->mempool);
     wal_close(n->wal);

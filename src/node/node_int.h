@@ -38,6 +38,8 @@
 #define NODE_GOSSIP_MS 1000
 #define NODE_STATUS_MS 1000
 #define NODE_SYNC_REQUEST_TIMEOUT_MS 5000
+#define NODE_TX_FLUSH_MS 10
+#define NODE_VERIFY_JOBS_MAX 64
 
 /* WAL record types (consensus defines their payloads). */
 #define WAL_REC_PERSIST 1
@@ -129,7 +131,12 @@ struct node {
 
     /* counters for metrics and status */
     uint64_t txs_committed, blocks_synced, votes_dropped, proposals_dropped;
-    uint64_t sigs_verified;
+    uint64_t sigs_verified, txs_rejected, txs_rejected_sig;
+
+    uv_timer_t tx_flush_timer;
+    bytes_view out_txs[MSG_TXS_MAX]; /* admitted, waiting to be gossiped (owned) */
+    uint32_t n_out_txs;
+    uint32_t verify_jobs; /* on the thread pool */
 };
 
 /* node.c */
@@ -138,8 +145,6 @@ uint64_t node_now_ms(const struct node *n);
 void node_fatal(struct node *n, const char *what, cairn_err rc);
 
 /* chainstate.c */
-cairn_err chain_state_encode(const chain_state_t *st, buf_t *out) CAIRN_MUST_CHECK;
-cairn_err chain_state_decode(chain_state_t *st, const uint8_t *p, size_t n) CAIRN_MUST_CHECK;
 cairn_err chain_state_from_genesis(chain_state_t *st, const genesis_t *g,
                                    const uint8_t app_hash[static HASH_BYTES]) CAIRN_MUST_CHECK;
 
@@ -165,6 +170,10 @@ cairn_err node_commit_to_votes(const commit_t *c, vote_t **out, uint32_t *n_out)
  * check's result; returns CAIRN_OK when admitted. */
 cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_result_t *res,
                         bool from_peer) CAIRN_MUST_CHECK;
+
+/* Peer transactions: signatures checked on the thread pool, then admitted. */
+void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count);
+void node_txs_gossip_release(struct node *n);
 
 /* cons_io.c */
 void node_cons_feed(struct node *n, const cons_input_t *in);

@@ -56,6 +56,7 @@ struct p2p_peer {
     uint32_t queue_count;
     p2p_counters ch[P2P_CHANNELS_MAX];
     uint64_t wire_sent, wire_recv;
+    uint64_t ready_ms, last_recv_ms, last_send_ms;
     void *data;
 };
 
@@ -125,10 +126,13 @@ void p2p_config_default(p2p_config *c)
     c->send_queue_bytes_max = (size_t)16 << 20;
     c->send_queue_count_max = 4096;
     c->handshake_timeout_ms = 10000;
+    c->ping_interval_ms = 10000;
+    c->idle_timeout_ms = 60000;
     c->dial_backoff_min_ms = 500;
     c->dial_backoff_max_ms = 60000;
     c->ban_score = -100;
     c->ban_ms = 10 * 60 * 1000;
+    c->score_heal_ms = 10000;
 }
 
 static cairn_err config_check(const p2p_config *c)
@@ -138,9 +142,11 @@ static cairn_err config_check(const p2p_config *c)
     if (c->send_queue_bytes_max < p2p_frame_sealed_len(c->frame_payload_max))
         return CAIRN_EBAD_CONFIG;
     if (c->send_queue_count_max == 0 || c->handshake_timeout_ms == 0) return CAIRN_EBAD_CONFIG;
+    if (c->ping_interval_ms == 0 || c->idle_timeout_ms <= c->ping_interval_ms)
+        return CAIRN_EBAD_CONFIG;
     if (c->dial_backoff_min_ms == 0 || c->dial_backoff_max_ms < c->dial_backoff_min_ms)
         return CAIRN_EBAD_CONFIG;
-    if (c->ban_score >= 0) return CAIRN_EBAD_CONFIG;
+    if (c->ban_score >= 0 || c->score_heal_ms == 0) return CAIRN_EBAD_CONFIG;
     return CAIRN_OK;
 }
 
@@ -196,8 +202,12 @@ static bool penalize(p2p_t *p2p, const char *key, int32_t amount)
         e->banned_until_ms = 0;
         e->score = 0;
     }
-    e->touched_ms = now;
     if (e->banned_until_ms > now) return false;
+    /* Old faults fade: one point back per score_heal_ms since the last one,
+     * so only a peer that keeps misbehaving reaches the ban threshold. */
+    uint64_t healed = (now - e->touched_ms) / p2p->cfg.score_heal_ms;
+    e->score = healed >= (uint64_t)-(int64_t)e->score ? 0 : e->score + (int32_t)healed;
+    e->touched_ms = now;
     e->score += amount;
     if (e->score > p2p->cfg.ban_score) return false;
     e->banned_until_ms = now + p2p->cfg.ban_ms;
@@ -235,7 +245,8 @@ static int channel_slot_of(const p2p_t *p2p, uint8_t id)
 
 cairn_err p2p_channel_register(p2p_t *p2p, uint8_t channel, p2p_recv_cb cb, void *ud)
 {
-    if (channel == P2P_CHANNEL_HANDSHAKE || cb == NULL) return CAIRN_EINVALID_ARG;
+    if (channel == P2P_CHANNEL_HANDSHAKE || channel == P2P_CH_PING || cb == NULL)
+        return CAIRN_EINVALID_ARG;
     if (channel_slot_of(p2p, channel) >= 0) return CAIRN_EEXISTS;
     if (p2p->n_channels >= P2P_CHANNELS_MAX) return CAIRN_ELIMIT;
     channel_slot *s = &p2p->channels[p2p->n_channels++];
@@ -279,6 +290,7 @@ static size_t queue_bytes(const p2p_peer_t *peer)
 static cairn_err write_submit(p2p_peer_t *peer, write_req *w)
 {
     size_t off = 0;
+    peer->last_send_ms = uv_now(peer->p2p->loop);
     peer->wire_sent += w->len;
     peer->p2p->stats.wire_bytes_sent += w->len;
     if (queue_bytes(peer) == 0 && peer->queue_count == 0) {
@@ -447,9 +459,7 @@ static void peer_close(p2p_peer_t *peer, cairn_err reason)
     p2p_t *p2p = peer->p2p;
     if (peer->state == PEER_CLOSING) return;
     bool was_ready = peer->state == PEER_READY;
-    if (peer->state == PEER_CONNECTING || peer->state == PEER_HANDSHAKE) {
-        if (!p2p->closing) p2p->stats.handshakes_failed++;
-    }
+    if (peer->state == PEER_HANDSHAKE && !p2p->closing) p2p->stats.handshakes_failed++;
     peer->state = PEER_CLOSING;
     if (peer->outbound)
         p2p->n_outbound--;
@@ -499,6 +509,24 @@ static bool connection_preferred(const p2p_t *p2p, const p2p_peer_t *peer)
     return peer->outbound == we_are_smaller;
 }
 
+/* Every ping interval: close an idle peer, or keep a quiet link alive. */
+static void on_peer_tick(uv_timer_t *t)
+{
+    p2p_peer_t *peer = t->data;
+    if (peer->state != PEER_READY) return;
+    uint64_t now = uv_now(peer->p2p->loop);
+    if (now - peer->last_recv_ms >= peer->p2p->cfg.idle_timeout_ms) {
+        log_info("p2p: %s silent for %llu ms", peer->id,
+                 (unsigned long long)(now - peer->last_recv_ms));
+        peer_close(peer, CAIRN_ETIMEOUT);
+        return;
+    }
+    if (now - peer->last_send_ms >= peer->p2p->cfg.ping_interval_ms && peer->queue_count == 0) {
+        cairn_err rc = p2p_send(peer, P2P_CH_PING, NULL, 0);
+        if (rc != CAIRN_OK) log_debug("p2p: ping to %s: %s", peer->id, cairn_strerror(rc));
+    }
+}
+
 /* Returns false if the peer was closed. */
 static bool peer_become_ready(p2p_peer_t *peer)
 {
@@ -522,13 +550,19 @@ static bool peer_become_ready(p2p_peer_t *peer)
     }
     p2p_peer_t *other = ready_peer_with(p2p, peer->addr, peer);
     if (other) {
-        if (other->outbound == peer->outbound || !connection_preferred(p2p, peer)) {
+        bool simultaneous = other->outbound != peer->outbound &&
+                            uv_now(p2p->loop) - other->ready_ms < p2p->cfg.handshake_timeout_ms;
+        if (simultaneous && !connection_preferred(p2p, peer)) {
             peer_close(peer, CAIRN_EEXISTS);
             return false;
         }
+        /* Otherwise the peer reconnected because it considers the old one dead. */
         peer_close(other, CAIRN_EEXISTS);
     }
     peer->state = PEER_READY;
+    peer->ready_ms = peer->last_recv_ms = peer->last_send_ms = uv_now(p2p->loop);
+    uv_timer_start(&peer->timer, on_peer_tick, p2p->cfg.ping_interval_ms,
+                   p2p->cfg.ping_interval_ms);
     p2p->stats.handshakes_ok++;
     if (peer->outbound)
         p2p->stats.peers_outbound++;
@@ -555,7 +589,9 @@ static long peer_feed_handshake(p2p_peer_t *peer, const uint8_t *p, size_t n)
     cairn_err rc = p2p_hs_feed(peer->hs, p, n, &used);
     if (rc != CAIRN_OK) {
         log_info("p2p: handshake with %s failed: %s", peer->remote, cairn_strerror(rc));
-        peer_penalize(peer, PENALTY_HANDSHAKE);
+        /* Another chain, version or id is a configuration matter, not garbage. */
+        if (rc != CAIRN_EBAD_CHAIN_ID && rc != CAIRN_EBAD_VERSION && rc != CAIRN_EBAD_PEER)
+            peer_penalize(peer, PENALTY_HANDSHAKE);
         peer_close(peer, rc);
         return -1;
     }
@@ -569,6 +605,7 @@ static long peer_feed_handshake(p2p_peer_t *peer, const uint8_t *p, size_t n)
 static void deliver(p2p_peer_t *peer, const p2p_frame *f)
 {
     p2p_t *p2p = peer->p2p;
+    if (f->channel == P2P_CH_PING) return; /* its arrival already counted as life */
     int slot = channel_slot_of(p2p, f->channel);
     if (slot < 0) {
         log_info("p2p: %s sent on unknown channel 0x%02x", peer->id, f->channel);
@@ -616,6 +653,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         peer_close(peer, nread == UV_EOF ? CAIRN_ECLOSED : CAIRN_EIO);
         return;
     }
+    peer->last_recv_ms = uv_now(peer->p2p->loop);
     peer->wire_recv += (uint64_t)nread;
     peer->p2p->stats.wire_bytes_recv += (uint64_t)nread;
     size_t pos = 0, n = (size_t)nread;
@@ -849,6 +887,23 @@ static void dial_connect(dial_t *d, const struct sockaddr *sa)
     }
 }
 
+/* A name may resolve to several addresses ("localhost": ::1 and 127.0.0.1).
+ * Successive attempts walk them, IPv4 first, so a node listening on only one
+ * family is still reached. Bounded by the resolver's list. */
+static const struct sockaddr *pick_address(const struct addrinfo *res, uint32_t attempt)
+{
+    size_t n = 0;
+    for (const struct addrinfo *a = res; a; a = a->ai_next) n++;
+    size_t want = attempt % n, i = 0;
+    for (int family_pass = 0; family_pass < 2; family_pass++)
+        for (const struct addrinfo *a = res; a; a = a->ai_next) {
+            bool v4 = a->ai_family == AF_INET;
+            if (v4 != (family_pass == 0)) continue;
+            if (i++ == want) return a->ai_addr;
+        }
+    return res->ai_addr;
+}
+
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     dial_t *d = req->data;
@@ -858,7 +913,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
             log_info("p2p: cannot resolve %s: %s", d->host, uv_strerror(status));
             dial_peer_ended(d, NULL, CAIRN_EIO);
         } else {
-            dial_connect(d, res->ai_addr);
+            dial_connect(d, pick_address(res, d->attempts));
         }
     }
     if (res) uv_freeaddrinfo(res);

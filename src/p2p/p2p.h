@@ -12,10 +12,15 @@
  *      and send_queue_count_max writes; a peer whose queue would overflow is
  *      dropped (reason CAIRN_ELIMIT) - a slow peer never makes memory grow;
  *   3. at most inbound_max inbound and outbound_max outbound connections (counting
- *      those still in the handshake) and one connection per node id;
- *   4. garbage lowers a peer's score (per node id once known, per IP before);
- *      a score at or below ban_score bans it for ban_ms;
- *   5. nonces are never reused: a connection whose counter runs out is closed.
+ *      those still in the handshake) and one connection per node id: of two,
+ *      the newer wins, except when both came up within one handshake timeout
+ *      in opposite directions (a simultaneous dial), where both sides keep the
+ *      one dialled by the smaller node address;
+ *   4. a peer that sends nothing (not even the keep-alive) for idle_timeout_ms
+ *      is closed, so half-open connections do not linger;
+ *   5. garbage lowers a peer's score (per node id once known, per IP before);
+ *      a score at or below ban_score bans it for ban_ms; scores heal slowly;
+ *   6. nonces are never reused: a connection whose counter runs out is closed.
  * Threads: everything, callbacks included, runs on the loop thread.
  * Ownership: p2p_t is freed by p2p_close once every handle is closed; a peer
  * pointer is valid from its peer_up_cb until its peer_down_cb returns.
@@ -35,6 +40,7 @@
 #define P2P_CH_MEMPOOL 0x30
 #define P2P_CH_BLOCKSYNC 0x40
 #define P2P_CH_REPAIR 0x50
+#define P2P_CH_PING 0x01 /* internal: keep-alive, never delivered */
 #define P2P_CHANNELS_MAX 8
 #define P2P_ID_HEX_LEN (2 * ADDR_BYTES)
 #define P2P_ADDR_TEXT_MAX 300 /* "id@host:port" */
@@ -49,10 +55,13 @@ typedef struct {
     size_t send_queue_bytes_max;   /* 16 MiB; at least one max frame */
     uint32_t send_queue_count_max; /* 4096 writes */
     uint32_t handshake_timeout_ms; /* 10 s, connecting included */
+    uint32_t ping_interval_ms;     /* 10 s: an empty frame when nothing was sent */
+    uint32_t idle_timeout_ms;      /* 60 s: nothing received -> closed (ETIMEOUT) */
     uint32_t dial_backoff_min_ms;  /* 500 ms */
     uint32_t dial_backoff_max_ms;  /* 60 s */
     int32_t ban_score;             /* -100 */
     uint32_t ban_ms;               /* 10 min */
+    uint32_t score_heal_ms;        /* 10 s: a score wins back one point per period */
 } p2p_config;
 
 void p2p_config_default(p2p_config *c);
@@ -76,7 +85,7 @@ typedef struct {
     uint64_t wire_bytes_sent, wire_bytes_recv; /* everything, handshake included */
     size_t queue_bytes;                        /* peer stats only */
     uint32_t queue_count;                      /* peer stats only */
-    int32_t score;                             /* peer stats only */
+    int32_t score;                             /* peer stats only; as of its last fault */
     uint32_t peers_inbound, peers_outbound;    /* p2p stats only; connected */
     uint64_t handshakes_ok, handshakes_failed; /* p2p stats only */
     uint64_t peers_dropped_slow, peers_banned, frames_bad; /* p2p stats only */
@@ -88,13 +97,15 @@ typedef void (*p2p_peer_up_cb)(p2p_peer_t *peer, void *ud);
 typedef void (*p2p_peer_down_cb)(p2p_peer_t *peer, cairn_err reason, void *ud);
 typedef void (*p2p_closed_cb)(void *ud);
 
-/* node and chain_id are copied. CAIRN_EBAD_CONFIG for inconsistent limits,
+/* config may be NULL (defaults); config, node and chain_id are copied.
+ * CAIRN_EBAD_CONFIG for inconsistent limits,
  * CAIRN_EINVALID_ARG for a chain id that is empty or too long. */
 cairn_err p2p_new(uv_loop_t *loop, const p2p_config *config, const keypair_t *node,
                   const char *chain_id, p2p_t **out) CAIRN_MUST_CHECK;
 /* Closes the listener, stops dialling, closes every peer (peer_down_cb with
  * CAIRN_ECLOSED for those up), then frees p2p and calls done_cb (may be NULL)
- * from the loop once the last handle is closed. */
+ * from the loop once the last handle is closed. p2p must not be used after this
+ * call. Safe to call from any p2p callback. */
 void p2p_close(p2p_t *p2p, p2p_closed_cb done_cb, void *ud);
 
 void p2p_peer_callbacks_set(p2p_t *p2p, p2p_peer_up_cb up_cb, p2p_peer_down_cb down_cb,

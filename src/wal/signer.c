@@ -77,6 +77,14 @@ void signer_state_encode(const signer_state_t *st, uint8_t out[static SIGNER_STA
     hash_sha256(out + OFF_CHECK, out, OFF_CHECK);
 }
 
+static bool state_equal(const signer_state_t *a, const signer_state_t *b)
+{
+    return a->height == b->height && a->round == b->round && a->step == b->step &&
+           a->time_ns == b->time_ns && memcmp(a->pub, b->pub, PUBKEY_BYTES) == 0 &&
+           memcmp(a->sign_hash, b->sign_hash, HASH_BYTES) == 0 &&
+           memcmp(a->sig, b->sig, SIG_BYTES) == 0;
+}
+
 static bool state_is_blank(const signer_state_t *st)
 {
     return st->height == 0 && st->round == 0 && st->time_ns == 0 &&
@@ -263,6 +271,9 @@ static cairn_err sign_new(signer_t *s, uint64_t h, uint32_t r, uint8_t step,
     key_sign(next.sig, &s->kp, msg, n);
     uint8_t raw[SIGNER_STATE_BYTES];
     signer_state_encode(&next, raw);
+    signer_state_t back;
+    CAIRN_ASSERT(signer_state_decode(&back, raw, sizeof raw) == CAIRN_OK &&
+                 state_equal(&back, &next));
     cairn_err rc = wal_file_replace(s->path, raw, sizeof raw);
     if (rc != CAIRN_OK) {
         s->broken = true;

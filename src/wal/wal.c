@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@ struct wal {
     char dir[PATH_BYTES_MAX];
     wal_options o;
     int fd;                /* the last segment, read-write */
+    int lock_fd;           /* the directory, flock'ed exclusively */
     wal_seg_header hdr;    /* of the last segment */
     uint64_t tail;         /* end of the last valid record */
     uint64_t marker_end;   /* replay starts here */
@@ -151,16 +153,47 @@ static cairn_err seg_create(wal_t *w, uint64_t base, int *fd_out, wal_seg_header
     return CAIRN_OK;
 }
 
-static cairn_err read_at_fd(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
+/* Read-ahead for scans: small reads (record headers, small payloads) are served
+ * from one window of READ_AHEAD_BYTES; larger ones go straight to pread. */
+#define READ_AHEAD_BYTES (256 * 1024)
+
+typedef struct {
+    int fd;
+    uint8_t *win; /* NULL: no read-ahead (allocation failed), plain pread */
+    uint64_t win_off;
+    size_t win_len;
+} reader;
+
+static void reader_init(reader *r, int fd)
 {
-    return wal_file_pread_all(*(int *)ctx, buf, n, off, got);
+    r->fd = fd;
+    r->win = malloc(READ_AHEAD_BYTES);
+    r->win_off = 0;
+    r->win_len = 0;
 }
 
-static void scan_args(const wal_t *w, wal_scan_args *a, uint64_t size, uint64_t start,
-                      uint64_t height_before)
+static void reader_deinit(reader *r) { free(r->win); }
+
+static cairn_err read_at_fd(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
 {
+    reader *r = ctx;
+    if (!r->win || n > READ_AHEAD_BYTES / 2) return wal_file_pread_all(r->fd, buf, n, off, got);
+    if (off < r->win_off || off + n > r->win_off + r->win_len) {
+        CAIRN_TRY(wal_file_pread_all(r->fd, r->win, READ_AHEAD_BYTES, off, &r->win_len));
+        r->win_off = off;
+    }
+    size_t have = off - r->win_off < r->win_len ? r->win_len - (size_t)(off - r->win_off) : 0;
+    *got = have < n ? have : n;
+    if (*got) memcpy(buf, r->win + (off - r->win_off), *got);
+    return CAIRN_OK;
+}
+
+static void scan_args(const wal_t *w, reader *rd, wal_scan_args *a, uint64_t size,
+                      uint64_t start, uint64_t height_before)
+{
+    reader_init(rd, w->fd);
     a->read_at = read_at_fd;
-    a->read_ctx = (void *)&w->fd;
+    a->read_ctx = rd;
     a->size = size;
     a->record_bytes_max = w->o.record_bytes_max;
     a->start = start;
@@ -205,9 +238,12 @@ static cairn_err last_open(wal_t *w)
         return CAIRN_EWAL_DAMAGED;
     }
     wal_scan_args a;
-    scan_args(w, &a, (uint64_t)st.st_size, WAL_SEG_HEADER_BYTES, base);
+    reader rd;
+    scan_args(w, &rd, &a, (uint64_t)st.st_size, WAL_SEG_HEADER_BYTES, base);
     wal_scan_result res;
-    CAIRN_TRY(wal_scan(&a, &w->hdr, &res, NULL, NULL));
+    rc = wal_scan(&a, &w->hdr, &res, NULL, NULL);
+    reader_deinit(&rd);
+    if (rc != CAIRN_OK) return rc;
     if (res.end == WAL_SCAN_DAMAGED) {
         log_error("wal: %s is damaged at offset %" PRIu64 " (%s) with valid records after "
                   "it; refusing to open it. Move it aside to start without it",
@@ -235,6 +271,22 @@ static cairn_err dir_ensure(const char *dir, bool *created)
     return CAIRN_EIO;
 }
 
+/* One writer per WAL: an exclusive flock on the directory itself. */
+static cairn_err dir_lock(wal_t *w)
+{
+    w->lock_fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (w->lock_fd < 0) {
+        log_error("wal: open directory %s: %s", w->dir, strerror(errno));
+        return CAIRN_EIO;
+    }
+    if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        log_error("wal: %s is in use by another writer (%s)", w->dir, strerror(e));
+        return e == EWOULDBLOCK ? CAIRN_EBUSY : CAIRN_EIO;
+    }
+    return CAIRN_OK;
+}
+
 static cairn_err options_check(const wal_options *o)
 {
     if (o->record_bytes_max == 0 || o->record_bytes_max > WAL_RECORD_BYTES_MAX ||
@@ -248,7 +300,7 @@ cairn_err wal_open(const char *dir, const wal_options *opts, wal_t **out)
     if (strlen(dir) + 64 >= PATH_BYTES_MAX) return CAIRN_ELIMIT;
     wal_t *w = calloc(1, sizeof *w);
     if (!w) return CAIRN_ENOMEM;
-    w->fd = -1;
+    w->fd = w->lock_fd = -1;
     snprintf(w->dir, sizeof w->dir, "%s", dir);
     if (opts) w->o = *opts;
     else wal_options_default(&w->o);
@@ -256,6 +308,7 @@ cairn_err wal_open(const char *dir, const wal_options *opts, wal_t **out)
     bool created = false;
     cairn_err rc = options_check(&w->o);
     if (rc == CAIRN_OK) rc = dir_ensure(dir, &created);
+    if (rc == CAIRN_OK) rc = dir_lock(w);
     if (rc == CAIRN_OK) rc = segs_list(w);
     if (rc != CAIRN_OK) goto out;
     if (w->n_segs == 0) {
@@ -280,6 +333,7 @@ void wal_close(wal_t *w)
 {
     if (!w) return;
     if (w->fd >= 0) close(w->fd);
+    if (w->lock_fd >= 0) close(w->lock_fd); /* releases the flock */
     buf_deinit(&w->scratch);
     free(w->bases);
     free(w);
@@ -386,11 +440,14 @@ static cairn_err replay_one(void *ctx, uint64_t off, uint8_t type, const uint8_t
 cairn_err wal_replay(wal_t *w, void *ctx, wal_record_cb cb)
 {
     wal_scan_args a;
-    scan_args(w, &a, w->tail, w->marker_end, w->last_height);
+    reader rd;
+    scan_args(w, &rd, &a, w->tail, w->marker_end, w->last_height);
     a.resync_bytes_max = 0; /* any bad record here is damage: no tail to find */
     replay_ctx r = {ctx, cb};
     wal_scan_result res;
-    CAIRN_TRY(wal_scan(&a, &w->hdr, &res, &r, replay_one));
+    cairn_err rc = wal_scan(&a, &w->hdr, &res, &r, replay_one);
+    reader_deinit(&rd);
+    if (rc != CAIRN_OK) return rc;
     if (res.end != WAL_SCAN_CLEAN) {
         log_error("wal: record at offset %" PRIu64 " changed on disk since open (%s)",
                   res.bad_offset, res.why);
@@ -423,4 +480,59 @@ cairn_err wal_truncate_before(wal_t *w, uint64_t height, uint32_t *removed)
     }
     if (removed) *removed = k;
     return rc;
+}
+
+/* Checks older segment i (not the last): see wal_check. */
+static cairn_err seg_check(const wal_t *w, uint32_t i)
+{
+    char path[PATH_BYTES_MAX];
+    CAIRN_TRY(seg_path(w, w->bases[i], path, sizeof path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        log_error("wal: open %s: %s", path, strerror(errno));
+        return CAIRN_EIO;
+    }
+    struct stat st;
+    uint8_t raw[WAL_SEG_HEADER_BYTES];
+    size_t got = 0;
+    wal_seg_header h;
+    reader rd;
+    wal_scan_args a;
+    wal_scan_result res;
+    const char *why = NULL;
+    cairn_err rc = fstat(fd, &st) == 0 ? CAIRN_OK : CAIRN_EIO;
+    if (rc == CAIRN_OK) rc = wal_file_pread_all(fd, raw, sizeof raw, 0, &got);
+    if (rc != CAIRN_OK) goto out;
+    if (wal_seg_header_decode(&h, raw, got) != CAIRN_OK || h.base_height != w->bases[i]) {
+        why = "bad segment header";
+        goto out;
+    }
+    reader_init(&rd, fd);
+    a = (wal_scan_args){.read_at = read_at_fd, .read_ctx = &rd, .size = (uint64_t)st.st_size,
+                        .record_bytes_max = w->o.record_bytes_max,
+                        .start = WAL_SEG_HEADER_BYTES, .resync_bytes_max = 0,
+                        .height_before = h.base_height};
+    rc = wal_scan(&a, &h, &res, NULL, NULL);
+    reader_deinit(&rd);
+    if (rc != CAIRN_OK) goto out;
+    if (res.end != WAL_SCAN_CLEAN) why = res.why;
+    else if (res.last_height != w->bases[i + 1] || res.last_marker_end != res.valid_end)
+        why = "does not end with the marker of the next segment's base height";
+out:
+    close(fd);
+    if (rc == CAIRN_OK && why) {
+        log_error("wal: older segment %s is damaged: %s", path, why);
+        rc = CAIRN_EWAL_DAMAGED;
+    }
+    return rc;
+}
+
+cairn_err wal_check(wal_t *w)
+{
+    cairn_err first = CAIRN_OK;
+    for (uint32_t i = 0; i + 1 < w->n_segs; i++) { /* bounded by SEGMENTS_MAX */
+        cairn_err rc = seg_check(w, i);
+        if (rc != CAIRN_OK && first == CAIRN_OK) first = rc;
+    }
+    return first;
 }

@@ -23,6 +23,8 @@
  *  5. Memory is bounded: one record buffer (<= WAL_RECORD_BYTES_MAX) at a time.
  *  6. A failed write or sync leaves the WAL refusing further writes (CAIRN_EIO):
  *     what is on disk is then unknown, and it is re-checked on the next open.
+ *  7. One writer: wal_open takes an exclusive flock on the directory
+ *     (CAIRN_EBUSY if another wal_t, in any process, holds it).
  *
  * Threads: a wal_t has one owner thread.
  */
@@ -58,8 +60,8 @@ void wal_options_default(wal_options *o);
 /* Opens the WAL in directory `dir`, creating the directory and a first segment
  * (base height 0) if the directory does not exist or holds no segment. Scans the
  * last segment and cuts a torn tail (invariant 2). Errors: CAIRN_EWAL_DAMAGED,
- * CAIRN_EIO, CAIRN_ENOMEM, CAIRN_EINVALID_ARG (bad options). opts may be NULL.
- * *out: wal_close(). */
+ * CAIRN_EBUSY (invariant 7), CAIRN_EIO, CAIRN_ENOMEM, CAIRN_EINVALID_ARG (bad
+ * options). opts may be NULL (defaults). *out: wal_close(). */
 cairn_err wal_open(const char *dir, const wal_options *opts, wal_t **out) CAIRN_MUST_CHECK;
 /* Closes without syncing (what was not synced may be lost). NULL is fine. */
 void wal_close(wal_t *w);
@@ -85,12 +87,21 @@ typedef cairn_err (*wal_record_cb)(void *ctx, uint8_t type, const uint8_t *p, si
 
 /* Calls cb, in order, for every record after the last end-of-height marker (the
  * height in progress). Re-checks each record's checksum as it reads it back:
- * CAIRN_EWAL_DAMAGED if the disk changed under us. */
+ * CAIRN_EWAL_DAMAGED if the disk changed under us.
+ * The caller compares wal_last_height() with its own last committed height: a
+ * crash between saving block H and wal_end_height(H) replays records of H, which
+ * consensus must recognise (their height is done) and skip. */
 cairn_err wal_replay(wal_t *w, void *ctx, wal_record_cb cb) CAIRN_MUST_CHECK;
 
 /* Deletes segments that hold only heights below `height` (never the last
  * segment). *removed (may be NULL) gets how many were deleted. */
 cairn_err wal_truncate_before(wal_t *w, uint64_t height, uint32_t *removed) CAIRN_MUST_CHECK;
+/* Scrub: reads every older segment (the last one was checked by wal_open) and
+ * checks its header, every record, and that it ends with the end-of-height marker
+ * for the next segment's base height. CAIRN_EWAL_DAMAGED (logged with the file
+ * and offset) or an I/O error. Older segments are not needed for replay, so damage
+ * there does not stop the node; this is for `cairn scrub` and operators. */
+cairn_err wal_check(wal_t *w) CAIRN_MUST_CHECK;
 /* Number of segment files. */
 uint32_t wal_segment_count(const wal_t *w);
 

@@ -411,6 +411,26 @@ static void begin_block_checks_height_and_chain_id(void **state)
     node_stop(&nd);
 }
 
+static void next_block_refuses_to_run_on_an_unpersisted_commit(void **state)
+{
+    (void)state;
+    node nd;
+    node_start(&nd, 1000);
+    header_t h;
+    memset(&h, 0, sizeof h);
+    h.chain_id = CID;
+    h.height = 1;
+    assert_int_equal(app_begin_block(nd.app, &h), CAIRN_OK);
+    kv_batch b;
+    kv_batch_init(&b);
+    assert_int_equal(app_commit(nd.app, nd.hash, &b), CAIRN_OK);
+    h.height = 2;
+    assert_int_equal(app_begin_block(nd.app, &h), CAIRN_EINVALID_ARG); /* not persisted */
+    persist(&nd, &b);
+    assert_int_equal(app_begin_block(nd.app, &h), CAIRN_OK);
+    node_stop(&nd);
+}
+
 /* ------------------------------------------------------------ records */
 
 static app_query_result_t record(node *nd, int owner, const char *key, bool prove)
@@ -571,6 +591,54 @@ static void block_of_10000_transfers_gives_one_app_hash(void **state)
     for (int i = 0; i < BIG; i++) buf_deinit(&big_txs[i]);
 }
 
+/* Random txs, valid and not, one block each: a failing tx leaves the app hash
+ * as it was, and the total of all balances is genesis minus the fees of the
+ * txs that succeeded. */
+static void random_txs_conserve_supply_and_failures_change_nothing(void **state)
+{
+    (void)state;
+    node nd;
+    node_start(&nd, 1000);
+    uint64_t nonce[N_ACCOUNTS] = {0}, burnt = 0, x = 77;
+    int ok = 0, failed = 0;
+    static const char *keys[] = {"a", "bb", "ccc"};
+    for (uint64_t height = 1; height <= 400; height++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        int from = (int)((x >> 33) % 8);
+        txspec s = {TX_TRANSFER, from, nonce[from], (x >> 10) % 50, (int)((x >> 40) % 9) - 1,
+                    (x >> 20) % 700, NULL, NULL};
+        if ((x >> 50) % 5 == 0) s.nonce += 1 + (x >> 55) % 2; /* wrong nonce */
+        if ((x >> 45) % 4 == 0) {
+            s.type = (x >> 47) % 2 ? TX_PUT : TX_DELETE;
+            s.key = keys[(x >> 52) % 3];
+            s.value = "v";
+        }
+        uint8_t before[HASH_BYTES];
+        memcpy(before, nd.hash, HASH_BYTES);
+        uint32_t code = block_one(&nd, height, &s);
+        if (code == APP_CODE_OK) {
+            ok++;
+            nonce[from]++;
+            burnt += s.fee;
+        } else {
+            failed++;
+            assert_memory_equal(before, nd.hash, HASH_BYTES);
+        }
+    }
+    assert_true(ok > 100 && failed > 50);
+    uint64_t total = 0;
+    for (int i = 0; i < N_ACCOUNTS; i++) {
+        ledger_account_t a = account(&nd, ADDR[i]);
+        total += a.balance;
+        assert_int_equal(a.nonce, nonce[i]);
+    }
+    uint8_t fresh[ADDR_BYTES];
+    memset(fresh, 0xee, ADDR_BYTES);
+    total += account(&nd, fresh).balance;
+    assert_int_equal(total, 1000ULL * N_ACCOUNTS - burnt);
+    node_stop(&nd);
+}
+
 /* ------------------------------------------------------------ queries */
 
 static void account_proofs_verify_against_the_app_hash(void **state)
@@ -615,6 +683,42 @@ static void account_proofs_verify_against_the_app_hash(void **state)
                                         q.proof_len),
                      CAIRN_PROOF_OK);
     app_query_result_free(&q);
+    node_stop(&nd);
+}
+
+static void pruned_heights_answer_bad_height_and_later_ones_still_work(void **state)
+{
+    (void)state;
+    node nd;
+    node_start(&nd, 1000);
+    for (uint64_t h = 1; h <= 3; h++) {
+        txspec s = {TX_TRANSFER, 0, h - 1, 1, 1, 10, NULL, NULL};
+        assert_int_equal(block_one(&nd, h, &s), APP_CODE_OK);
+    }
+    for (uint64_t h = 1; h <= 2; h++) { /* forget heights 0 and 1 */
+        kv_batch b;
+        kv_batch_init(&b);
+        assert_int_equal(app_prune(nd.app, h, &b), CAIRN_OK);
+        persist(&nd, &b);
+    }
+    app_query_result_t q;
+    assert_int_equal(app_query(nd.app, "/account", ADDR[0], ADDR_BYTES, 1, true, &q), CAIRN_OK);
+    assert_int_equal(q.code, APP_CODE_BAD_HEIGHT);
+    assert_int_equal(app_query(nd.app, "/account", ADDR[0], ADDR_BYTES, 1, false, &q), CAIRN_OK);
+    assert_int_equal(q.code, APP_CODE_BAD_HEIGHT);
+    assert_int_equal(app_query(nd.app, "/account", ADDR[0], ADDR_BYTES, 2, true, &q), CAIRN_OK);
+    assert_int_equal(q.code, APP_CODE_OK);
+    ledger_account_t a;
+    assert_int_equal(ledger_account_decode(&a, q.value, q.value_len), CAIRN_OK);
+    assert_int_equal(a.nonce, 2);
+    app_query_result_free(&q);
+    txspec s = {TX_TRANSFER, 0, 3, 1, 1, 10, NULL, NULL};
+    assert_int_equal(block_one(&nd, 4, &s), APP_CODE_OK);
+    assert_int_equal(account(&nd, ADDR[1]).balance, 1040);
+    kv_batch b;
+    kv_batch_init(&b);
+    assert_int_equal(app_prune(nd.app, 5, &b), CAIRN_EINVALID_ARG); /* beyond the last */
+    kv_batch_deinit(&b);
     node_stop(&nd);
 }
 
@@ -674,10 +778,13 @@ int main(void)
         cmocka_unit_test(oversize_unknown_and_malformed_txs_get_their_own_codes),
         cmocka_unit_test(result_codes_are_distinct),
         cmocka_unit_test(begin_block_checks_height_and_chain_id),
+        cmocka_unit_test(next_block_refuses_to_run_on_an_unpersisted_commit),
         cmocka_unit_test(records_live_in_the_senders_namespace),
         cmocka_unit_test(check_tx_tracks_pending_nonces_until_commit),
         cmocka_unit_test(block_of_10000_transfers_gives_one_app_hash),
+        cmocka_unit_test(random_txs_conserve_supply_and_failures_change_nothing),
         cmocka_unit_test(account_proofs_verify_against_the_app_hash),
+        cmocka_unit_test(pruned_heights_answer_bad_height_and_later_ones_still_work),
         cmocka_unit_test(bad_queries_get_codes),
         cmocka_unit_test(restart_resumes_at_the_last_committed_height),
     };

@@ -32,8 +32,9 @@ typedef struct {
     int present;
 } model_ent;
 
-#define MODEL_N 600
+#define MODEL_N 20000
 static model_ent model[MODEL_N];
+static size_t model_space = 600; /* keys in use: model[0 .. model_space) */
 
 typedef struct {
     uint8_t kh[32];
@@ -45,6 +46,8 @@ static int bit(const uint8_t *h, unsigned i) { return (h[i / 8] >> (7 - i % 8)) 
 
 /* Root of the canonical tree over sorted leaves [lo, hi) at depth d (test-only
  * recursion over our own data). */
+static size_t ref_internal; /* internal nodes counted by ref_root */
+
 static void ref_root(uint8_t out[32], const kl *v, size_t lo, size_t hi, unsigned d)
 {
     if (hi == lo) {
@@ -55,6 +58,7 @@ static void ref_root(uint8_t out[32], const kl *v, size_t lo, size_t hi, unsigne
         memcpy(out, v[lo].lh, 32);
         return;
     }
+    ref_internal++;
     size_t mid = lo;
     while (mid < hi && !bit(v[mid].kh, d)) mid++;
     uint8_t l[32], r[32];
@@ -81,6 +85,7 @@ static void model_root(uint8_t out[32])
 
 static void model_init(void)
 {
+    model_space = 600;
     for (size_t i = 0; i < MODEL_N; i++) {
         memset(&model[i], 0, sizeof model[i]);
         snprintf((char *)model[i].key, sizeof model[i].key, "k%06zu", i);
@@ -106,7 +111,7 @@ static void random_round(kv_mem *m, uint64_t *seed, uint64_t base, uint64_t ver,
 {
     smt_op *ops = calloc(n, sizeof *ops);
     for (size_t j = 0; j < n; j++) {
-        model_ent *e = &model[rng_next(seed) % MODEL_N];
+        model_ent *e = &model[rng_next(seed) % model_space];
         ops[j].key = e->key;
         ops[j].key_len = sizeof e->key;
         if (rng_next(seed) % 4 == 0) {
@@ -180,6 +185,24 @@ static void roots_match_reference_model_over_random_rounds(void **state)
     uint64_t base = SMT_VERSION_NONE;
     for (uint64_t ver = 1; ver <= 40; ver++) {
         random_round(m, &seed, base, ver, 1 + rng_next(&seed) % 60, root);
+        model_root(want);
+        assert_memory_equal(root, want, 32);
+        base = ver;
+    }
+    kv_mem_free(m);
+}
+
+static void roots_match_reference_model_on_a_large_tree(void **state)
+{
+    (void)state;
+    model_init();
+    model_space = MODEL_N;
+    kv_mem *m = kv_mem_new();
+    uint64_t seed = 11;
+    uint8_t root[32], want[32];
+    uint64_t base = SMT_VERSION_NONE;
+    for (uint64_t ver = 1; ver <= 6; ver++) {
+        random_round(m, &seed, base, ver, 15000, root);
         model_root(want);
         assert_memory_equal(root, want, 32);
         base = ver;
@@ -359,7 +382,7 @@ static void proofs_verify_for_present_and_absent_keys(void **state)
     random_round(m, &seed, SMT_VERSION_NONE, 1, 400, root);
     kv_reader r = kv_mem_reader(m);
     int kinds[2] = {0, 0}, present = 0;
-    for (size_t i = 0; i < MODEL_N; i++) {
+    for (size_t i = 0; i < model_space; i++) {
         model_ent *e = &model[i];
         buf_t pf;
         buf_init(&pf, CAIRN_PROOF_BYTES_MAX);
@@ -471,7 +494,7 @@ static void changing_any_byte_of_key_value_proof_or_root_fails(void **state)
     random_round(m, &seed, SMT_VERSION_NONE, 1, 500, root);
     kv_reader r = kv_mem_reader(m);
     int done_present = 0, done_absent = 0;
-    for (size_t i = 0; i < MODEL_N && (done_present < 3 || done_absent < 3); i++) {
+    for (size_t i = 0; i < model_space && (done_present < 3 || done_absent < 3); i++) {
         model_ent *e = &model[i];
         if ((e->present && done_present >= 3) || (!e->present && done_absent >= 3)) continue;
         buf_t pf;
@@ -598,12 +621,143 @@ static void damaged_node_is_reported_as_corrupt_not_served(void **state)
     kv_mem_free(m);
 }
 
+static void scrub_walks_every_node_and_finds_damage(void **state)
+{
+    (void)state;
+    model_init();
+    kv_mem *m = kv_mem_new();
+    uint64_t seed = 21;
+    uint8_t root[32];
+    random_round(m, &seed, SMT_VERSION_NONE, 1, 500, root);
+    random_round(m, &seed, 1, 2, 300, root);
+    size_t present = 0;
+    for (size_t i = 0; i < model_space; i++) present += (size_t)model[i].present;
+    kv_reader r = kv_mem_reader(m);
+    smt_scrub_stats st;
+    uint8_t bad[32];
+    assert_int_equal(smt_scrub(&r, 2, true, &st, bad), CAIRN_OK);
+    assert_int_equal(st.leaves, present);
+    uint8_t want[32];
+    ref_internal = 0;
+    model_root(want);
+    assert_memory_equal(want, root, 32);
+    assert_int_equal(st.internal, ref_internal); /* every node of the model's tree */
+    assert_true(st.internal >= present - 1);
+    assert_int_equal(smt_scrub(&r, 1, false, &st, bad), CAIRN_OK);
+    /* Damage one leaf's value in the latest-value index: only check_latest sees it. */
+    size_t pos = 0, kn, vn;
+    const uint8_t *k, *v;
+    uint8_t lkey[33], lval[64];
+    size_t lvn = 0;
+    while (kv_mem_next(m, &pos, &k, &kn, &v, &vn))
+        if (k[0] == 'L' && vn > 13 && vn <= sizeof lval) {
+            memcpy(lkey, k, 33);
+            memcpy(lval, v, vn);
+            lvn = vn;
+            break;
+        }
+    assert_true(lvn > 0);
+    lval[lvn - 1] ^= 1;
+    assert_int_equal(kv_mem_put(m, lkey, 33, lval, lvn), CAIRN_OK);
+    assert_int_equal(smt_scrub(&r, 2, false, &st, bad), CAIRN_OK);
+    assert_int_equal(smt_scrub(&r, 2, true, &st, bad), CAIRN_ECORRUPT);
+    assert_memory_equal(bad, lkey + 1, 32);
+    lval[lvn - 1] ^= 1;
+    assert_int_equal(kv_mem_put(m, lkey, 33, lval, lvn), CAIRN_OK);
+    /* Damage a stored tree node of version 2 (any 'N' key). */
+    pos = 0;
+    uint8_t nkey[64], nval[256];
+    size_t nkn = 0, nvn = 0;
+    while (kv_mem_next(m, &pos, &k, &kn, &v, &vn))
+        if (k[0] == 'N' && k[8] == 2 && kn <= sizeof nkey && vn <= sizeof nval) {
+            memcpy(nkey, k, kn);
+            memcpy(nval, v, vn);
+            nkn = kn;
+            nvn = vn;
+            break;
+        }
+    assert_true(nkn > 0);
+    nval[nvn / 2] ^= 0x40;
+    assert_int_equal(kv_mem_put(m, nkey, nkn, nval, nvn), CAIRN_OK);
+    assert_int_equal(smt_scrub(&r, 2, false, &st, bad), CAIRN_ECORRUPT);
+    kv_mem_free(m);
+}
+
+static size_t count_prefix(const kv_mem *m, uint8_t prefix)
+{
+    size_t pos = 0, kn, vn, n = 0;
+    const uint8_t *k, *v;
+    while (kv_mem_next(m, &pos, &k, &kn, &v, &vn)) n += k[0] == prefix;
+    return n;
+}
+
+static void pruning_keeps_later_versions_and_bounds_storage(void **state)
+{
+    (void)state;
+    model_init();
+    kv_mem *m = kv_mem_new();
+    uint64_t seed = 31;
+    uint8_t roots[11][32];
+    uint64_t base = SMT_VERSION_NONE;
+    for (uint64_t ver = 1; ver <= 10; ver++) {
+        random_round(m, &seed, base, ver, 200, roots[ver]);
+        base = ver;
+    }
+    kv_reader r = kv_mem_reader(m);
+    kv_batch b;
+    uint64_t pruned, total = 0;
+    for (uint64_t v = 2; v <= 8; v++) { /* keep versions 8, 9, 10 */
+        kv_batch_init(&b);
+        assert_int_equal(smt_prune(&r, v, &b, &pruned), CAIRN_OK);
+        total += pruned;
+        assert_int_equal(kv_mem_apply(m, &b), CAIRN_OK);
+        kv_batch_deinit(&b);
+    }
+    assert_true(total > 0);
+    smt_scrub_stats st;
+    uint8_t bad[32], got[32];
+    for (uint64_t v = 8; v <= 10; v++) {
+        assert_int_equal(smt_scrub(&r, v, v == 10, &st, bad), CAIRN_OK);
+        assert_int_equal(smt_root(&r, v, got), CAIRN_OK);
+        assert_memory_equal(got, roots[v], 32);
+    }
+    assert_int_equal(smt_root(&r, 7, got), CAIRN_ENOT_FOUND);
+    buf_t pf;
+    buf_init(&pf, CAIRN_PROOF_BYTES_MAX);
+    bool found;
+    assert_int_equal(smt_prove(&r, 7, model[0].key, 8, &pf, NULL, NULL, &found),
+                     CAIRN_EBAD_HEIGHT);
+    buf_reset(&pf);
+    assert_int_equal(smt_prove(&r, 10, model[0].key, 8, &pf, NULL, NULL, &found), CAIRN_OK);
+    assert_int_equal(verify_proof(roots[10], model[0].key, 8,
+                                  model[0].present ? model[0].val : NULL,
+                                  model[0].present ? model[0].val_len : 0,
+                                  &pf),
+                     CAIRN_PROOF_OK);
+    buf_deinit(&pf);
+    /* Keep only version 10: exactly its own nodes remain. */
+    for (uint64_t v = 9; v <= 10; v++) {
+        kv_batch_init(&b);
+        assert_int_equal(smt_prune(&r, v, &b, &pruned), CAIRN_OK);
+        assert_int_equal(kv_mem_apply(m, &b), CAIRN_OK);
+        kv_batch_deinit(&b);
+    }
+    assert_int_equal(smt_scrub(&r, 10, true, &st, bad), CAIRN_OK);
+    assert_int_equal(count_prefix(m, 'N'), st.leaves + st.internal);
+    assert_int_equal(count_prefix(m, 'R'), 1);
+    kv_batch_init(&b);
+    assert_int_equal(smt_prune(&r, 10, &b, &pruned), CAIRN_ENOT_FOUND); /* done already */
+    kv_batch_deinit(&b);
+    kv_mem_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty_root_is_hash_of_0x02),
         cmocka_unit_test(single_key_root_is_its_leaf_hash),
         cmocka_unit_test(roots_match_reference_model_over_random_rounds),
+        cmocka_unit_test(roots_match_reference_model_on_a_large_tree),
         cmocka_unit_test(root_does_not_depend_on_update_order_or_batching),
         cmocka_unit_test(deleting_every_key_returns_to_the_empty_root),
         cmocka_unit_test(later_op_on_same_key_wins_within_a_batch),
@@ -617,6 +771,8 @@ int main(void)
         cmocka_unit_test(proof_decoder_rejects_noncanonical_encodings),
         cmocka_unit_test(node_decoder_rejects_internal_node_with_lone_leaf),
         cmocka_unit_test(damaged_node_is_reported_as_corrupt_not_served),
+        cmocka_unit_test(scrub_walks_every_node_and_finds_damage),
+        cmocka_unit_test(pruning_keeps_later_versions_and_bounds_storage),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -237,28 +237,28 @@ static void reserved_types_and_oversize_records_are_refused(void **state)
 static void torn_tail_is_cut_at_every_byte_offset_of_the_last_record(void **state)
 {
     fixture *f = *state;
-    uint64_t offs[6];
+    uint64_t offs[5];
     size_t size;
-    uint8_t *full = build_seq(f, 5, offs, &size); /* last record: 4096 bytes */
+    uint8_t *full = build_seq(f, 4, offs, &size); /* last record: 9 + 300 bytes */
     char p[160];
     seg0_path(f, p, sizeof p);
     log_level_set(LOG_OFF);
-    for (uint64_t cut = offs[4] + 1; cut < offs[5]; cut++) {
+    for (uint64_t cut = offs[3] + 1; cut < offs[4]; cut++) {
         file_put(p, full, cut);
         wal_t *w = NULL;
         assert_int_equal(wal_open(f->wal, NULL, &w), CAIRN_OK);
-        assert_int_equal(wal_torn_bytes(w), cut - offs[4]);
-        replay_expect(w, 0, 4);
+        assert_int_equal(wal_torn_bytes(w), cut - offs[3]);
+        replay_expect(w, 0, 3);
         wal_close(w);
         struct stat st;
         assert_int_equal(stat(p, &st), 0);
-        assert_int_equal((uint64_t)st.st_size, offs[4]); /* the cut is on disk */
+        assert_int_equal((uint64_t)st.st_size, offs[3]); /* the cut is on disk */
     }
     log_level_set(LOG_INFO);
     /* After a cut, new records follow the complete ones. */
     wal_t *w = NULL;
     assert_int_equal(wal_open(f->wal, NULL, &w), CAIRN_OK);
-    append_seq(w, 4, 6);
+    append_seq(w, 3, 6);
     wal_close(w);
     assert_int_equal(wal_open(f->wal, NULL, &w), CAIRN_OK);
     replay_expect(w, 0, 6);
@@ -464,6 +464,56 @@ static void segments_rotate_at_height_boundaries_and_truncate(void **state)
     wal_close(w);
 }
 
+static void scrub_finds_damage_in_an_older_segment(void **state)
+{
+    fixture *f = *state;
+    wal_options o;
+    wal_options_default(&o);
+    o.segment_bytes_max = 300;
+    wal_t *w = NULL;
+    assert_int_equal(wal_open(f->wal, &o, &w), CAIRN_OK);
+    for (uint64_t h = 1; h <= 3; h++) {
+        append_seq(w, 0, 4);
+        assert_int_equal(wal_end_height(w, h), CAIRN_OK);
+    }
+    append_seq(w, 0, 2);
+    assert_int_equal(wal_segment_count(w), 4);
+    assert_int_equal(wal_check(w), CAIRN_OK);
+    wal_close(w);
+
+    char p[160];
+    snprintf(p, sizeof p, "%s/00000000000000000001.wal", f->wal);
+    size_t n;
+    uint8_t *seg = file_slurp(p, &n);
+    seg[WAL_SEG_HEADER_BYTES + 30] ^= 0x01; /* inside the second record */
+    file_put(p, seg, n);
+    log_level_set(LOG_OFF);
+    assert_int_equal(wal_open(f->wal, &o, &w), CAIRN_OK); /* replay does not need it */
+    replay_expect(w, 0, 2);
+    assert_int_equal(wal_check(w), CAIRN_EWAL_DAMAGED);
+    seg[WAL_SEG_HEADER_BYTES + 30] ^= 0x01;
+    file_put(p, seg, n - 17); /* drop its end-of-height marker */
+    assert_int_equal(wal_check(w), CAIRN_EWAL_DAMAGED);
+    file_put(p, seg, n);
+    assert_int_equal(wal_check(w), CAIRN_OK);
+    log_level_set(LOG_INFO);
+    wal_close(w);
+    free(seg);
+}
+
+static void second_writer_is_refused_while_the_wal_is_open(void **state)
+{
+    fixture *f = *state;
+    wal_t *w = NULL, *v = NULL;
+    assert_int_equal(wal_open(f->wal, NULL, &w), CAIRN_OK);
+    log_level_set(LOG_OFF);
+    assert_int_equal(wal_open(f->wal, NULL, &v), CAIRN_EBUSY);
+    log_level_set(LOG_INFO);
+    wal_close(w);
+    assert_int_equal(wal_open(f->wal, NULL, &v), CAIRN_OK);
+    wal_close(v);
+}
+
 static void leftover_temp_segment_is_removed(void **state)
 {
     fixture *f = *state;
@@ -498,6 +548,8 @@ int main(void)
         T(replay_notices_a_record_changed_after_open),
         T(a_failing_replay_callback_stops_the_replay),
         T(segments_rotate_at_height_boundaries_and_truncate),
+        T(scrub_finds_damage_in_an_older_segment),
+        T(second_writer_is_refused_while_the_wal_is_open),
         T(leftover_temp_segment_is_removed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
