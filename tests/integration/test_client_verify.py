@@ -183,12 +183,14 @@ def test_client_verify():
                    "user0", "--key", "k", "--value", "v", "--nonce", "0", *N)
         ok("tx", "send", "put", *home, "--from", "user0", "--key", "sync", "--value", "1",
            *N, "--sync")
+        out = ok("tx", "send", "delete", *home, "--from", "user0", "--key", "sync", *N)
+        assert "code    0 (ok)" in out, out
         net.wait_height(node.height() + 2, nodes=[node])
 
         log("verified queries through the honest node")
         acc = json.loads(ok("query", "account", alice, *N, "--verify", "--genesis", genesis,
                             "--json"))
-        assert acc["verified"] and acc["exists"] and acc["nonce"] == "3", acc
+        assert acc["verified"] and acc["exists"] and acc["nonce"] == "4", acc
         assert acc["balance"] == str(1000000000000 - 25 + 7), acc
         rec = json.loads(ok("query", "record", alice, "color", *N, "--verify",
                             "--home", node.home, "--json"))
@@ -196,6 +198,9 @@ def test_client_verify():
         absent = json.loads(ok("query", "record", alice, "nothing", *N, "--verify",
                                "--home", node.home, "--json"))
         assert absent["exists"] is False and absent["verified"], absent
+        gone = json.loads(ok("query", "record", alice, "sync", *N, "--verify",
+                             "--home", node.home, "--json"))
+        assert gone["exists"] is False and gone["verified"], gone
         trusted = json.loads(ok("block", "2", *N, "--json"))["block_id"]["hash"]
         ok("query", "account", bob, *N, "--verify", "--trusted-height", "2",
            "--trusted-hash", trusted)
