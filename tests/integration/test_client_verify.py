@@ -183,9 +183,11 @@ def test_client_verify():
                    "user0", "--key", "k", "--value", "v", "--nonce", "0", *N)
         ok("tx", "send", "put", *home, "--from", "user0", "--key", "sync", "--value", "1",
            *N, "--sync")
+        # the nonce comes from committed state: let the --sync one commit first
+        net.wait_height(node.height() + 2, nodes=[node])
         out = ok("tx", "send", "delete", *home, "--from", "user0", "--key", "sync", *N)
         assert "code    0 (ok)" in out, out
-        net.wait_height(node.height() + 2, nodes=[node])
+        net.wait_height(node.height() + 1, nodes=[node])
 
         log("verified queries through the honest node")
         acc = json.loads(ok("query", "account", alice, *N, "--verify", "--genesis", genesis,
