@@ -961,7 +961,7 @@ static json_t *admit(node_rpc *r, rpc_call_t *call, const json_t *params,
     free(raw);
     if (rc == CAIRN_OK) *admitted = true;
     else if (rc != CAIRN_EBAD_TX && rc != CAIRN_EBAD_SIGNATURE) {
-        if (rc == CAIRN_EEXISTS)
+        if (rc == CAIRN_EDUPLICATE || rc == CAIRN_EEXISTS)
             fail_call(call, "tx already exists in cache");
         else
             fail_call(call, "tx not admitted to the mempool: %s", cairn_strerror(rc));
@@ -1274,6 +1274,10 @@ static cairn_err metrics_setup(node_rpc *r)
     CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_sync_catching_up",
                                "1 while block sync is behind the peers, else 0.", NULL, 0,
                                &r->m_catching_up));
+    /* counters show from the start, at 0 */
+    metric_t *zero[] = {r->m_txs, r->m_sigs, r->m_sync_blocks, r->m_synced};
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        CAIRN_TRY(metrics_counter_add(zero[i], NULL, 0));
     return CAIRN_OK;
 }
 

@@ -308,3 +308,21 @@ json_t *json_chain_tx(const uint8_t hash[static HASH_BYTES], uint64_t height,
                      "height", json_chain_u64(height), "index", (int)index, "tx_result",
                      json_chain_tx_result(r), "tx", json_chain_base64(tx, tx_len));
 }
+
+json_t *json_chain_tx_proof(const uint8_t root[static HASH_BYTES], const uint8_t *tx,
+                            size_t tx_len, const uint8_t leaf_hash[static HASH_BYTES],
+                            const merkle_proof *p)
+{
+    json_t *aunts = json_array();
+    for (uint32_t i = 0; aunts && i < p->n_aunts && i < MERKLE_PROOF_MAX; i++) {
+        if (json_array_append_new(aunts, json_chain_base64(p->aunts[i], HASH_BYTES)) != 0) {
+            json_decref(aunts);
+            aunts = NULL;
+        }
+    }
+    return json_pack("{s:o,s:o,s:{s:o,s:o,s:o,s:o}}", "root_hash",
+                     json_chain_hex(root, HASH_BYTES), "data", json_chain_base64(tx, tx_len),
+                     "proof", "total", json_chain_u64(p->total), "index",
+                     json_chain_u64(p->index), "leaf_hash",
+                     json_chain_base64(leaf_hash, HASH_BYTES), "aunts", aunts);
+}

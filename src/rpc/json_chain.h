@@ -101,7 +101,14 @@ typedef struct {
 
 json_t *json_chain_events(const rpc_event *ev, size_t n);
 json_t *json_chain_tx_result(const rpc_tx_result *r);
-/* /tx result: {"hash","height","index","tx_result","tx"} (no proof). */
+/* /tx's "proof" (prove=true): {"root_hash":HEX,"data":b64 tx,"proof":{"total":"n",
+ * "index":"i","leaf_hash":b64,"aunts":[b64,...]}} for the tx's place in the
+ * block's data_hash tree (aunts bottom-up, as crypto.h's merkle_proof). */
+json_t *json_chain_tx_proof(const uint8_t root[static HASH_BYTES], const uint8_t *tx,
+                            size_t tx_len, const uint8_t leaf_hash[static HASH_BYTES],
+                            const merkle_proof *p);
+/* /tx result: {"hash","height","index","tx_result","tx"}; add "proof" with
+ * json_chain_tx_proof() when asked to prove. */
 json_t *json_chain_tx(const uint8_t hash[static HASH_BYTES], uint64_t height,
                       uint32_t index, const rpc_tx_result *r, const uint8_t *tx,
                       size_t tx_len);

@@ -100,13 +100,17 @@ typedef void (*rpc_handler_cb)(void *ctx, rpc_call_t *call, const json_t *params
 typedef void (*rpc_cancel_cb)(void *ctx, rpc_call_t *call);
 
 /* Creates the server; with a listener, binds at once (CAIRN_EIO if the address
- * is taken or invalid, CAIRN_EBAD_CONFIG for a malformed address). Registers
- * the built-in methods health, subscribe, unsubscribe and unsubscribe_all.
- * cfg is copied (cfg->metrics stays borrowed). */
+ * is taken or invalid, CAIRN_EBAD_CONFIG for a malformed address or a zero
+ * limit). Registers the built-in methods health, subscribe, unsubscribe and
+ * unsubscribe_all. cfg is copied (cfg->metrics stays borrowed). Like
+ * rpc_free(), a failed bind leaves libwebsockets' handles closing on the loop:
+ * run the loop before uv_loop_close(). */
 cairn_err rpc_new(uv_loop_t *loop, const rpc_config *cfg, rpc_t **out) CAIRN_MUST_CHECK;
-/* Cancels pending calls (cancel_cb), closes every connection and the listener.
- * libuv handles close asynchronously: run the loop afterwards (uv_run) before
- * uv_loop_close(). NULL is fine. */
+/* Cancels pending calls (cancel_cb), closes every connection and the listener,
+ * and frees the server. libwebsockets 4.1 on a foreign loop finishes freeing
+ * its context only after its libuv handles have closed: a small idle handle
+ * stays on the loop until then (a few loop iterations) and closes itself, so
+ * run the loop afterwards (uv_run) before uv_loop_close(). NULL is fine. */
 void rpc_free(rpc_t *rpc);
 /* The bound TCP port, 0 without a listener. */
 int rpc_port(const rpc_t *rpc);

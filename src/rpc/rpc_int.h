@@ -149,13 +149,15 @@ struct rpc {
     char listen_host[64];
     int listen_port;
     struct lws_context *lws;
+    struct rpc_reaper *reaper; /* outlives rpc: finishes the lws teardown */
     struct lws_vhost *vhost;
     int bound_port;
     bool freeing;
     size_t n_methods;
     rpc_method_t methods[RPC_METHODS_MAX];
     rpc_conn_t *conns;
-    uint32_t n_conns_open; /* sockets accepted and not yet closed */
+    uint32_t n_sockets; /* accepted sockets not yet destroyed (connections_max) */
+    uint32_t n_conns;   /* of those, the ones with a request bound (rpc_conn_t) */
     uint32_t n_sub_clients;
     rpc_call_t *pending;
     uint32_t n_pending;

@@ -37,7 +37,7 @@ static conn_ext_t *ext(rpc_conn_t *c) { return (conn_ext_t *)c; }
 
 static void update_conn_gauge(rpc_t *rpc)
 {
-    METRIC_UPDATE(metrics_gauge_set(rpc->m_conns, NULL, rpc->n_conns_open));
+    METRIC_UPDATE(metrics_gauge_set(rpc->m_conns, NULL, rpc->n_sockets));
 }
 
 static rpc_conn_t *conn_new(rpc_t *rpc, struct lws *wsi, pss_t *pss)
@@ -53,8 +53,7 @@ static rpc_conn_t *conn_new(rpc_t *rpc, struct lws *wsi, pss_t *pss)
     c->next = rpc->conns;
     if (rpc->conns) rpc->conns->prev = c;
     rpc->conns = c;
-    rpc->n_conns_open++;
-    update_conn_gauge(rpc);
+    rpc->n_conns++;
     return c;
 }
 
@@ -78,8 +77,7 @@ static void conn_destroy(rpc_conn_t *c)
     if (c->prev) c->prev->next = c->next;
     else rpc->conns = c->next;
     if (c->next) c->next->prev = c->prev;
-    rpc->n_conns_open--;
-    update_conn_gauge(rpc);
+    rpc->n_conns--;
     ext(c)->pss->conn = NULL;
     buf_deinit(&ext(c)->body);
     free(c->out);
@@ -375,23 +373,45 @@ static void ws_receive(struct lws *wsi, rpc_conn_t *c, const void *in, size_t le
 
 /* ---------------------------------------------------------------- callback */
 
+struct rpc_reaper;
+static rpc_t *reaper_rpc(const struct rpc_reaper *r);
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
     pss_t *pss = user;
     rpc_conn_t *c = pss ? pss->conn : NULL;
     struct lws_context *ctx = lws_get_context(wsi);
-    rpc_t *rpc = ctx ? lws_context_user(ctx) : NULL;
+    /* the context's user is the reaper, which outlives rpc_t: after rpc_free()
+     * started, reaper->rpc is NULL and late callbacks touch nothing of ours */
+    struct rpc_reaper *reaper = ctx ? lws_context_user(ctx) : NULL;
+    rpc_t *rpc = reaper_rpc(reaper);
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        if (!rpc || rpc->freeing) return 1;
-        if (rpc->n_conns_open >= rpc->cfg.connections_max) {
+        if (!rpc) return 1;
+        if (rpc->n_sockets >= rpc->cfg.connections_max) {
             METRIC_UPDATE(metrics_counter_add(rpc->m_rejected, NULL, 1));
             return 1;
         }
         return 0;
+    case LWS_CALLBACK_WSI_CREATE:
+        /* lws sends this for each accepted socket, before it sends a byte, so
+         * idle sockets count too. The listener and lws's internal wsis are
+         * created before rpc is attached and destroyed after it is detached,
+         * so only accepted sockets are counted here (checked by the tests). */
+        if (rpc) {
+            rpc->n_sockets++;
+            update_conn_gauge(rpc);
+        }
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (rpc && rpc->n_sockets > 0) {
+            rpc->n_sockets--;
+            update_conn_gauge(rpc);
+        }
+        return 0;
     case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
-        if (!pss || c || !rpc || rpc->freeing) return 0;
+        if (!pss || c || !rpc) return 0;
         if (!(pss->conn = conn_new(rpc, wsi, pss))) return -1;
         return 0;
     case LWS_CALLBACK_HTTP:
@@ -449,18 +469,141 @@ static void lws_log_cb(int level, const char *line)
     else log_warn("lws: %.*s", (int)n, line);
 }
 
+/* ---------------------------------------------------------------- teardown
+ *
+ * libwebsockets 4.1 on a foreign libuv loop frees its context in two steps:
+ * lws_context_destroy() starts closing lws's uv handles; a second
+ * lws_context_destroy() once every one of them has finished closing frees the
+ * context (and sets *pcontext to NULL). Calling it earlier crashes, never
+ * calling it leaks. The reaper, a heap object that outlives rpc_t, waits on
+ * the loop with an idle handle until none of the handles lws created at
+ * start-up is left in the loop and no handle is closing, then makes the
+ * second call and closes itself. */
+
+#define REAPER_HANDLES_MAX 16
+#define WALK_MAX 4096
+
+typedef struct rpc_reaper {
+    uv_idle_t idle;
+    rpc_t *rpc;             /* NULL once rpc_free() started */
+    struct lws_context *cx; /* lws's pcontext: NULL once lws freed it */
+    size_t n_handles;
+    uv_handle_t *handles[REAPER_HANDLES_MAX]; /* lws's own handles */
+    bool overflow;                            /* could not tell them apart */
+    unsigned quiet_iterations;
+} reaper_t;
+
+typedef struct {
+    uv_handle_t **seen;
+    size_t n, max;
+    bool overflow;
+} walk_t;
+
+static void collect_cb(uv_handle_t *h, void *arg)
+{
+    walk_t *w = arg;
+    if (w->n < w->max) w->seen[w->n++] = h;
+    else w->overflow = true;
+}
+
+typedef struct {
+    const reaper_t *r;
+    bool lws_left;
+    bool closing;
+} scan_t;
+
+static void scan_cb(uv_handle_t *h, void *arg)
+{
+    scan_t *s = arg;
+    if (uv_is_closing(h) && h != (uv_handle_t *)&s->r->idle) s->closing = true;
+    for (size_t i = 0; i < s->r->n_handles; i++)
+        if (s->r->handles[i] == h) s->lws_left = true;
+}
+
+static void reaper_free_cb(uv_handle_t *h) { free(h->data); }
+
+static rpc_t *reaper_rpc(const reaper_t *r) { return r && r->rpc && !r->rpc->freeing ? r->rpc : NULL; }
+
+static void reaper_idle_cb(uv_idle_t *idle)
+{
+    reaper_t *r = idle->data;
+    scan_t s = {r, false, false};
+    uv_walk(idle->loop, scan_cb, &s);
+    if (s.lws_left || s.closing) {
+        r->quiet_iterations = 0;
+        return;
+    }
+    /* without a handle list, wait for two quiet iterations to be safe */
+    if (r->overflow && ++r->quiet_iterations < 2) return;
+    if (r->cx) lws_context_destroy(r->cx);
+    uv_idle_stop(idle);
+    uv_close((uv_handle_t *)idle, reaper_free_cb);
+}
+
+/* Starts the teardown of the lws context; the reaper finishes it. */
+static void lws_teardown(rpc_t *rpc)
+{
+    reaper_t *r = rpc->reaper;
+    rpc->reaper = NULL;
+    rpc->lws = NULL;
+    if (!r) return;
+    r->rpc = NULL;
+    if (r->cx) lws_context_destroy(r->cx);
+    uv_idle_init(rpc->loop, &r->idle);
+    r->idle.data = r;
+    uv_idle_start(&r->idle, reaper_idle_cb);
+}
+
+/* Records the handles lws added to the loop between two walks. */
+static void reaper_note_handles(reaper_t *r, uv_loop_t *loop, const walk_t *before)
+{
+    walk_t after = {malloc(WALK_MAX * sizeof(uv_handle_t *)), 0, WALK_MAX, false};
+    if (!after.seen || before->overflow) {
+        r->overflow = true;
+        free(after.seen);
+        return;
+    }
+    uv_walk(loop, collect_cb, &after);
+    r->overflow = after.overflow;
+    for (size_t i = 0; i < after.n; i++) {
+        bool old = false;
+        for (size_t k = 0; k < before->n && !old; k++) old = before->seen[k] == after.seen[i];
+        if (old) continue;
+        if (r->n_handles < REAPER_HANDLES_MAX) r->handles[r->n_handles++] = after.seen[i];
+        else r->overflow = true;
+    }
+    free(after.seen);
+}
+
 cairn_err rpc_server_start(rpc_t *rpc)
 {
     struct lws_context_creation_info info;
     void *loops[1] = {rpc->loop};
+    cairn_err rc = CAIRN_OK;
+    walk_t before = {malloc(WALK_MAX * sizeof(uv_handle_t *)), 0, WALK_MAX, false};
+    reaper_t *r = calloc(1, sizeof *r);
+    if (!before.seen || !r) {
+        free(before.seen);
+        free(r);
+        return CAIRN_ENOMEM;
+    }
+    uv_walk(rpc->loop, collect_cb, &before);
+    rpc->reaper = r;
     memset(&info, 0, sizeof info);
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_cb);
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
                    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.foreign_loops = loops;
-    info.user = rpc;
-    rpc->lws = lws_create_context(&info);
-    if (!rpc->lws) return CAIRN_EIO;
+    r->rpc = rpc;
+    info.user = r;
+    info.pcontext = &r->cx;
+    r->cx = rpc->lws = lws_create_context(&info);
+    if (!rpc->lws) {
+        rpc->reaper = NULL;
+        free(r);
+        rc = CAIRN_EIO;
+        goto out;
+    }
     info.port = rpc->listen_port;
     info.iface = rpc->listen_host;
     info.protocols = protocols;
@@ -469,20 +612,22 @@ cairn_err rpc_server_start(rpc_t *rpc)
     info.keepalive_timeout = 60;
     info.timeout_secs = 30;
     rpc->vhost = lws_create_vhost(rpc->lws, &info);
+    reaper_note_handles(r, rpc->loop, &before);
     if (!rpc->vhost) {
         log_error("rpc: cannot listen on %s:%d", rpc->listen_host, rpc->listen_port);
-        lws_context_destroy(rpc->lws);
-        rpc->lws = NULL;
-        return CAIRN_EIO;
+        lws_teardown(rpc);
+        rc = CAIRN_EIO;
+        goto out;
     }
     rpc->bound_port = lws_get_vhost_listen_port(rpc->vhost);
     log_info("rpc: listening on %s:%d", rpc->listen_host, rpc->bound_port);
-    return CAIRN_OK;
+out:
+    free(before.seen);
+    return rc;
 }
 
 void rpc_server_stop(rpc_t *rpc)
 {
     while (rpc->conns) conn_destroy(rpc->conns);
-    if (rpc->lws) lws_context_destroy(rpc->lws);
-    rpc->lws = NULL;
+    lws_teardown(rpc);
 }

@@ -350,6 +350,11 @@ def ws_subscribe():
     ws.send_text("{not json")
     r = ws.recv()
     check(err_code(r) == -32700, f"ws parse error {r}")
+    ws.send(req("echo", {"value": "y" * (70 * 1024)}, id_=6))  # over the 64 KiB limit
+    r = ws.recv()
+    check(err_code(r) == -32600 and "exceeds" in r["error"]["data"], f"ws oversize {r}")
+    r = ws.call("echo", {"value": "after"}, id_=7)
+    check(r["result"] == {"value": "after"}, f"ws after oversize {r}")
     ws.close()
 
 
@@ -420,11 +425,13 @@ def ws_wrong_path():
 
 def conn_limit():
     socks = []
-    for _ in range(4):  # the test server allows 4 connections
+    for _ in range(2):  # the test server allows 4 connections: 2 busy, 2 idle
         s = socket.create_connection((HOST, PORT), timeout=5)
         s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         check(b"200" in s.recv(4096).split(b"\r\n")[0], "first connections served")
         socks.append(s)
+    socks += [socket.create_connection((HOST, PORT), timeout=5) for _ in range(2)]
+    time.sleep(0.2)  # idle sockets that never sent a byte count too
     extra = socket.create_connection((HOST, PORT), timeout=5)
     try:
         extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")

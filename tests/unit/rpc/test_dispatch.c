@@ -1,0 +1,228 @@
+/* The transport-free half of the server: JSON-RPC envelopes, batches,
+ * notifications, deferred completion, param normalisation and the event query
+ * language, driven through rpc_request_process() without sockets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "rpc/rpc_int.h"
+
+typedef struct {
+    uv_loop_t loop;
+    rpc_t *rpc;
+    char *out; /* last response text */
+    int n_done;
+    rpc_call_t *held;
+} fx_t;
+
+static void done_cb(void *ctx, const char *json, size_t len)
+{
+    fx_t *f = ctx;
+    free(f->out);
+    f->out = strndup(json, len);
+    f->n_done++;
+}
+
+static void echo_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    (void)ctx;
+    rpc_call_reply(call, json_deep_copy(params));
+}
+
+static void hold_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    (void)params;
+    fx_t *f = ctx;
+    if (rpc_call_defer(call, 60000, "timed out", NULL, NULL) == CAIRN_OK) f->held = call;
+}
+
+static void silent_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    (void)ctx;
+    (void)call;
+    (void)params;
+}
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);
+    uv_loop_init(&f->loop);
+    rpc_config cfg;
+    rpc_config_default(&cfg);
+    cfg.listen_addr = ""; /* no sockets */
+    cfg.batch_max = 3;
+    assert_int_equal(rpc_new(&f->loop, &cfg, &f->rpc), CAIRN_OK);
+    static const rpc_param p[] = {{"height", RPC_PARAM_UINT, false},
+                                  {"prove", RPC_PARAM_BOOL, false},
+                                  {"data", RPC_PARAM_HEX, false},
+                                  {"tx", RPC_PARAM_BYTES, false}};
+    assert_int_equal(rpc_method_register(f->rpc, "echo", p, 4, echo_cb, f), CAIRN_OK);
+    assert_int_equal(rpc_method_register(f->rpc, "hold", NULL, 0, hold_cb, f), CAIRN_OK);
+    assert_int_equal(rpc_method_register(f->rpc, "silent", NULL, 0, silent_cb, f), CAIRN_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    rpc_free(f->rpc);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    free(f->out);
+    free(f);
+    return 0;
+}
+
+static const char *call(fx_t *f, const char *body)
+{
+    assert_int_equal(rpc_request_process(f->rpc, (const uint8_t *)body, strlen(body), done_cb, f),
+                     CAIRN_OK);
+    return f->out;
+}
+
+static void params_are_normalised_from_strings_and_numbers(void **state)
+{
+    fx_t *f = *state;
+    assert_string_equal(
+        call(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"echo\",\"params\":"
+                "{\"height\":\"5\",\"prove\":true,\"data\":\"0xab01\",\"tx\":\"aGk=\",\"x\":1}}"),
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"height\":5,\"prove\":true,\"data\":\"AB01\","
+        "\"tx\":\"aGk=\"}}");
+    assert_string_equal(call(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"echo\",\"params\":[7]}"),
+                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"height\":7}}");
+}
+
+static void negative_height_for_an_unsigned_param_is_invalid_params(void **state)
+{
+    fx_t *f = *state;
+    const char *r = call(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"echo\",\"params\":"
+                            "{\"height\":-1}}");
+    assert_non_null(strstr(r, "\"code\":-32602"));
+    assert_non_null(strstr(r, "height: expected a non-negative integer"));
+}
+
+static void notifications_get_no_response(void **state)
+{
+    fx_t *f = *state;
+    assert_string_equal(call(f, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\"}"), "");
+    assert_string_equal(call(f, "[{\"jsonrpc\":\"2.0\",\"method\":\"echo\"},"
+                                "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"echo\"}]"),
+                        "[{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"result\":{}}]");
+}
+
+static void batches_over_the_limit_are_refused(void **state)
+{
+    fx_t *f = *state;
+    const char *r = call(f, "[{\"id\":1,\"method\":\"echo\"},{\"id\":2,\"method\":\"echo\"},"
+                            "{\"id\":3,\"method\":\"echo\"},{\"id\":4,\"method\":\"echo\"}]");
+    assert_non_null(strstr(r, "\"code\":-32600"));
+    assert_non_null(strstr(r, "batch of 4 requests exceeds batch_max 3"));
+}
+
+static void deferred_batch_member_delays_the_whole_batch(void **state)
+{
+    fx_t *f = *state;
+    call(f, "[{\"id\":1,\"method\":\"hold\"},{\"id\":2,\"method\":\"echo\"}]");
+    assert_int_equal(f->n_done, 0);
+    assert_non_null(f->held);
+    rpc_call_reply(f->held, json_pack("{s:i}", "done", 1));
+    assert_int_equal(f->n_done, 1);
+    assert_string_equal(f->out, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"done\":1}},"
+                                "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}]");
+}
+
+static void handler_that_does_not_answer_yields_internal_error(void **state)
+{
+    fx_t *f = *state;
+    const char *r = call(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"silent\"}");
+    assert_non_null(strstr(r, "\"code\":-32603"));
+    assert_non_null(strstr(r, "\"id\":3"));
+}
+
+static void oversize_body_is_refused_without_parsing(void **state)
+{
+    fx_t *f = *state;
+    size_t n = (1u << 20) + 1;
+    char *big = malloc(n);
+    memset(big, '[', n); /* would be deeply nested if parsed */
+    assert_int_equal(rpc_request_process(f->rpc, (const uint8_t *)big, n, done_cb, f), CAIRN_OK);
+    assert_non_null(strstr(f->out, "exceeds the limit of 1048576 bytes"));
+    free(big);
+}
+
+static void deep_nesting_is_a_parse_error_not_a_crash(void **state)
+{
+    fx_t *f = *state;
+    size_t n = 100000;
+    char *deep = malloc(n + 1);
+    memset(deep, '[', n);
+    deep[n] = 0;
+    const char *r = call(f, deep);
+    assert_non_null(strstr(r, "\"code\":-32700"));
+    free(deep);
+}
+
+static void query_parses_conditions_joined_by_and(void **state)
+{
+    (void)state;
+    rpc_query_t q;
+    char err[128], canon[RPC_QUERY_BYTES_MAX * 2];
+    assert_int_equal(rpc_query_parse(&q, "tm.event = 'Tx' AND tx.height>=5 AND app.k EXISTS AND "
+                                         "app.v CONTAINS 'ab'", err, sizeof err), CAIRN_OK);
+    assert_int_equal(q.n, 4);
+    rpc_query_string(&q, canon, sizeof canon);
+    assert_string_equal(canon, "tm.event='Tx' AND tx.height>=5 AND app.k EXISTS AND "
+                               "app.v CONTAINS 'ab'");
+    rpc_attr yes[] = {{"tx.height", "7"}, {"app.k", "1"}, {"app.v", "xaby"}};
+    rpc_attr low[] = {{"tx.height", "4"}, {"app.k", "1"}, {"app.v", "xaby"}};
+    rpc_attr nok[] = {{"tx.height", "7"}, {"app.v", "xaby"}};
+    assert_true(rpc_query_match(&q, "Tx", yes, 3));
+    assert_false(rpc_query_match(&q, "NewBlock", yes, 3));
+    assert_false(rpc_query_match(&q, "Tx", low, 3));
+    assert_false(rpc_query_match(&q, "Tx", nok, 2));
+}
+
+static void query_errors_say_what_and_where(void **state)
+{
+    (void)state;
+    rpc_query_t q;
+    char err[128];
+    assert_int_equal(rpc_query_parse(&q, "tm.event='Tx", err, sizeof err), CAIRN_EBAD_REQUEST);
+    assert_non_null(strstr(err, "unterminated string"));
+    assert_int_equal(rpc_query_parse(&q, "tm.event ~ 'Tx'", err, sizeof err), CAIRN_EBAD_REQUEST);
+    assert_non_null(strstr(err, "expected an operator"));
+    assert_int_equal(rpc_query_parse(&q, "a=1 OR b=2", err, sizeof err), CAIRN_EBAD_REQUEST);
+    assert_non_null(strstr(err, "expected AND at position 4"));
+    assert_int_equal(rpc_query_parse(&q, "", err, sizeof err), CAIRN_EBAD_REQUEST);
+    char many[RPC_QUERY_BYTES_MAX];
+    many[0] = 0;
+    for (int i = 0; i <= RPC_QUERY_CONDITIONS_MAX; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%sa=%d", i ? " AND " : "", i);
+    assert_int_equal(rpc_query_parse(&q, many, err, sizeof err), CAIRN_EBAD_REQUEST);
+    assert_non_null(strstr(err, "too many conditions"));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(params_are_normalised_from_strings_and_numbers),
+        T(negative_height_for_an_unsigned_param_is_invalid_params),
+        T(notifications_get_no_response),
+        T(batches_over_the_limit_are_refused),
+        T(deferred_batch_member_delays_the_whole_batch),
+        T(handler_that_does_not_answer_yields_internal_error),
+        T(oversize_body_is_refused_without_parsing),
+        T(deep_nesting_is_a_parse_error_not_a_crash),
+        cmocka_unit_test(query_parses_conditions_joined_by_and),
+        cmocka_unit_test(query_errors_say_what_and_where),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
