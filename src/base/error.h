@@ -73,7 +73,10 @@
     XX(BAD_GENESIS, "invalid genesis file")                                        \
     XX(KEY_PERMS, "key file is readable by group or others")                      \
     /* rpc */                                                                      \
-    XX(BAD_REQUEST, "malformed request")
+    XX(BAD_REQUEST, "malformed request")                                           \
+    /* client */                                                                   \
+    XX(UNREACHABLE, "cannot reach the node")                                       \
+    XX(NODE_ERROR, "the node answered with an error")
 
 typedef enum {
 #define XX(name, msg) CAIRN_E##name,
