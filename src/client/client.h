@@ -49,6 +49,12 @@ const char *client_url(const client_t *c);
 cairn_err client_call(client_t *c, const char *method, json_t *params, json_t **result,
                       char *why, size_t why_len) CAIRN_MUST_CHECK;
 
+/* Posts a whole JSON-RPC request (an object or a batch array) and hands back
+ * the parsed answer as it is (*response: a new reference, object or array).
+ * Only transport and JSON errors are reported; the caller reads each entry. */
+cairn_err client_call_raw(client_t *c, json_t *request, json_t **response, char *why,
+                          size_t why_len) CAIRN_MUST_CHECK;
+
 /* ------------------------------------------------------------ decoding */
 
 /* Field readers: name is used in messages. */

@@ -111,17 +111,10 @@ static cairn_err transport_error(client_t *c, CURLcode cc, const sink_t *s, char
     return say(CAIRN_EUNREACHABLE, why, why_len, "cannot reach node at %s: %s", c->url, reason);
 }
 
-cairn_err client_call(client_t *c, const char *method, json_t *params, json_t **result,
-                      char *why, size_t why_len)
+/* POSTs body and parses the answer as JSON; *resp is a new reference. */
+static cairn_err exchange(client_t *c, const char *body, json_t **resp, char *why, size_t why_len)
 {
-    *result = NULL;
-    json_t *req = json_pack("{s:s,s:I,s:s,s:o}", "jsonrpc", "2.0", "id",
-                            (json_int_t)c->next_id++, "method", method, "params",
-                            params ? json_incref(params) : json_object());
-    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-    json_decref(req);
-    if (!body) return CAIRN_ENOMEM;
-
+    *resp = NULL;
     sink_t s;
     memset(&s, 0, sizeof s);
     buf_init(&s.body, CLIENT_RESPONSE_BYTES_MAX);
@@ -139,21 +132,51 @@ cairn_err client_call(client_t *c, const char *method, json_t *params, json_t **
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     CURLcode cc = curl_easy_perform(h);
     curl_slist_free_all(hdrs);
-    free(body);
-
-    cairn_err rc;
-    json_t *resp = NULL;
+    cairn_err rc = CAIRN_OK;
     if (cc != CURLE_OK) {
         rc = transport_error(c, cc, &s, why, why_len);
-        goto out;
+    } else {
+        long status = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        json_error_t je;
+        *resp = json_loadb((const char *)s.body.data, s.body.len, 0, &je);
+        if (!json_is_object(*resp) && !json_is_array(*resp)) {
+            json_decref(*resp);
+            *resp = NULL;
+            rc = say(status == 200 ? CAIRN_EBAD_ENCODING : CAIRN_ENODE_ERROR, why, why_len,
+                     "node at %s answered HTTP %ld without a JSON-RPC body", c->url, status);
+        }
     }
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    json_error_t je;
-    resp = json_loadb((const char *)s.body.data, s.body.len, 0, &je);
+    buf_deinit(&s.body);
+    return rc;
+}
+
+cairn_err client_call_raw(client_t *c, json_t *request, json_t **response, char *why,
+                          size_t why_len)
+{
+    char *body = json_dumps(request, JSON_COMPACT);
+    if (!body) return CAIRN_ENOMEM;
+    cairn_err rc = exchange(c, body, response, why, why_len);
+    free(body);
+    return rc;
+}
+
+cairn_err client_call(client_t *c, const char *method, json_t *params, json_t **result,
+                      char *why, size_t why_len)
+{
+    *result = NULL;
+    json_t *req = json_pack("{s:s,s:I,s:s,s:o}", "jsonrpc", "2.0", "id",
+                            (json_int_t)c->next_id++, "method", method, "params",
+                            params ? json_incref(params) : json_object());
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!body) return CAIRN_ENOMEM;
+    json_t *resp = NULL;
+    cairn_err rc = exchange(c, body, &resp, why, why_len);
+    free(body);
+    if (rc) goto out;
     if (!json_is_object(resp)) {
-        rc = say(status == 200 ? CAIRN_EBAD_ENCODING : CAIRN_ENODE_ERROR, why, why_len,
-                 "node at %s answered HTTP %ld without a JSON-RPC body", c->url, status);
+        rc = say(CAIRN_EBAD_ENCODING, why, why_len, "node answer to %s is not a JSON-RPC object", method);
         goto out;
     }
     const json_t *err = json_object_get(resp, "error");
@@ -173,6 +196,5 @@ cairn_err client_call(client_t *c, const char *method, json_t *params, json_t **
     rc = CAIRN_OK;
 out:
     json_decref(resp);
-    buf_deinit(&s.body);
     return rc;
 }
