@@ -51,21 +51,24 @@ static void damage_log(const store_damage_list *l)
 
 /* ------------------------------------------------------------- results */
 
-/* version u8 | n u32 | n x (len u32 | bytes) | len u32 | block bytes */
-static cairn_err results_encode(const store_block_save_args *a, buf_t *out)
+cairn_err store_results_encode(const bytes_view *tx, uint32_t n, const uint8_t *block,
+                               size_t block_len, buf_t *out)
 {
+    if (n > BLOCK_TXS_MAX) return CAIRN_ETOO_LARGE;
     codec_writer w;
     codec_writer_init(&w, out);
     codec_put_u8(&w, RESULTS_VERSION);
-    codec_put_u32(&w, a->n_tx_results);
-    for (uint32_t i = 0; i < a->n_tx_results; i++)
-        codec_put_bytes(&w, a->tx_results[i].p, a->tx_results[i].len);
-    codec_put_bytes(&w, a->block_result, a->block_result_len);
+    codec_put_u32(&w, n);
+    for (uint32_t i = 0; i < n && !w.err; i++) {
+        if (tx[i].len > STORE_VALUE_MAX) return CAIRN_ETOO_LARGE;
+        codec_put_bytes(&w, tx[i].p, tx[i].len);
+    }
+    if (block_len > STORE_VALUE_MAX) return CAIRN_ETOO_LARGE;
+    codec_put_bytes(&w, block, block_len);
     return w.err;
 }
 
-/* Parses sealed-and-stripped results bytes; views point into p. */
-static cairn_err results_parse(const uint8_t *p, size_t n, uint32_t *count,
+cairn_err store_results_parse(const uint8_t *p, size_t n, uint32_t *count,
                                bytes_view *tx, uint32_t tx_max, bytes_view *block)
 {
     codec_reader r;
@@ -104,7 +107,7 @@ cairn_err store_results_load(store_t *s, uint64_t height, store_results_t *out)
     cairn_err rc = store_sealed_get(s, STORE_CF_RESULTS, key, 8, &v, &len);
     if (rc != CAIRN_OK) return rc;
     uint32_t count = 0;
-    rc = results_parse((const uint8_t *)v, len, &count, NULL, 0, NULL);
+    rc = store_results_parse((const uint8_t *)v, len, &count, NULL, 0, NULL);
     if (rc != CAIRN_OK) {
         rocksdb_free(v);
         return store_corrupt(STORE_CF_RESULTS, key, 8, "results do not parse");
@@ -118,7 +121,7 @@ cairn_err store_results_load(store_t *s, uint64_t height, store_results_t *out)
     }
     memcpy(out->mem, v, len);
     rocksdb_free(v);
-    rc = results_parse(out->mem, len, &out->n_tx, out->tx, count, &out->block);
+    rc = store_results_parse(out->mem, len, &out->n_tx, out->tx, count, &out->block);
     CAIRN_ASSERT(rc == CAIRN_OK);
     return CAIRN_OK;
 }
@@ -208,7 +211,8 @@ static cairn_err save_batch_fill(store_t *s, rocksdb_writebatch_t *wb,
         rocksdb_writebatch_put_cf(wb, s->cf[STORE_CF_TX_INDEX], (const char *)th,
                                   HASH_BYTES, (const char *)tv, sizeof tv);
     }
-    CAIRN_TRY(results_encode(a, results));
+    CAIRN_TRY(store_results_encode(a->tx_results, a->n_tx_results, a->block_result,
+                                   a->block_result_len, results));
     store_batch_put_sealed(s, wb, STORE_CF_RESULTS, hk, 8, results->data, results->len);
     if (a->state) CAIRN_TRY(store_batch_add_state(s, wb, a->state));
     store_meta_t m = {.height = height,
