@@ -340,9 +340,11 @@ static cairn_err index_check(store_t *s, uint64_t h, const uint8_t id[HASH_BYTES
 }
 
 /* Witnesses of the block id of h: the seen commit, the next block's link and the
- * hash index. The block is taken as good if its body matches its header and at
- * least one independent witness (commit or next link) agrees; each disagreeing
- * witness is then the damaged record. If none agrees the block is the damage. */
+ * hash index. A link handed in by the caller comes from a verified block (the
+ * scrubber walks down from the tip) and decides alone. Otherwise the block is
+ * taken as undamaged if at least one independent witness (commit or next link)
+ * agrees, and each disagreeing witness is then the damaged record; if none
+ * agrees the block is. Any disagreement makes the read fail. */
 static cairn_err links_check(store_t *s, uint64_t h, const uint8_t id[HASH_BYTES],
                              const uint8_t *next_link, bool fetch_next,
                              store_damage_list *dl)
@@ -353,6 +355,7 @@ static cairn_err links_check(store_t *s, uint64_t h, const uint8_t id[HASH_BYTES
     CAIRN_TRY(commit_check(s, h, id, &commit_ok, dl));
     CAIRN_TRY(index_check(s, h, id, &index_ok, &index_missing));
     uint8_t fetched[HASH_BYTES];
+    bool next_trusted = next_link != NULL; /* from a block already verified */
     bool have_next = next_link != NULL;
     if (!have_next && fetch_next) {
         cairn_err rc = next_link_get(s, h, fetched);
@@ -367,11 +370,23 @@ static cairn_err links_check(store_t *s, uint64_t h, const uint8_t id[HASH_BYTES
     bool commit_usable = true;
     for (uint32_t i = 0; i < dl->n; i++)
         if (dl->d[i].cf == STORE_CF_COMMITS && dl->d[i].height == h) commit_usable = false;
+    if (next_trusted && !next_ok) {
+        /* The verified chain above outranks a commit the store cannot verify. */
+        store_damage_add(dl, STORE_CF_BLOCKS, h, hk, 8, CAIRN_ECORRUPT,
+                         "header hash is not the verified next block's last_block_id");
+        return CAIRN_OK;
+    }
     if (!commit_ok && !next_ok) {
         if (commit_usable || have_next) {
             store_damage_add(dl, STORE_CF_BLOCKS, h, hk, 8, CAIRN_ECORRUPT,
                              "header hash matches neither the seen commit nor the "
                              "next block's last_block_id");
+            return CAIRN_OK;
+        }
+        if (!index_ok) { /* no witness left: the block cannot be vouched for */
+            store_damage_add(dl, STORE_CF_BLOCKS, h, hk, 8, CAIRN_ECORRUPT,
+                             "no usable seen commit or next block, and the hash "
+                             "index does not know its header hash");
             return CAIRN_OK;
         }
     }

@@ -675,6 +675,29 @@ static void test_rewritten_block_with_fixed_index_reads_as_corrupt(void **state)
     fx_block_free(&forged);
 }
 
+/* Block 15, its seen commit and its hash index entry are all rewritten to agree
+ * with each other: only block 16's link still names the original, and the
+ * scrubber, trusting the verified chain above, names block 15. */
+static void test_rewritten_block_and_commit_are_caught_by_the_chain_above(void **state)
+{
+    fixture *f = *state;
+    fx_block forged;
+    assert_int_equal(fx_block_make(&forged, &g_chain, 15, g_chain.b[13].id, 1, 999), 0);
+    put_raw_height(f->s, STORE_CF_BLOCKS, 15, forged.raw.data, forged.raw.len);
+    put_raw_height(f->s, STORE_CF_COMMITS, 15, forged.commit.data, forged.commit.len);
+    uint8_t v[8] = {15, 0, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(store_debug_put_raw(f->s, STORE_CF_BLOCK_HASH, forged.id, HASH_BYTES,
+                                         v, 8),
+                     CAIRN_OK);
+    assert_int_equal(block_rc(f->s, 15), CAIRN_ECORRUPT);
+    store_scrub_report rep;
+    assert_int_equal(store_scrub(f->s, &rep, NULL, NULL), CAIRN_OK);
+    assert_true(report_has(&rep, STORE_CF_BLOCKS, 15));
+    assert_false(report_has(&rep, STORE_CF_BLOCKS, 16));
+    store_scrub_report_free(&rep);
+    fx_block_free(&forged);
+}
+
 static void test_rewritten_tip_block_reads_as_corrupt(void **state)
 {
     fixture *f = *state;
@@ -811,6 +834,7 @@ int main(void)
         TF(test_tx_index_pointing_to_another_tx_reads_as_corrupt),
         TF(test_seen_commit_for_another_block_reads_as_corrupt),
         TF(test_rewritten_block_with_fixed_index_reads_as_corrupt),
+        TF(test_rewritten_block_and_commit_are_caught_by_the_chain_above),
         TF(test_rewritten_tip_block_reads_as_corrupt),
         TF(test_damaged_results_read_as_corrupt),
         TF(test_scrub_lists_every_damage_not_just_the_first),
