@@ -51,8 +51,8 @@ void consensus_config_default(cons_config_t *cfg)
 static cons_output_t *push(consensus_t *c, uint8_t kind)
 {
     cons_outputs_t *o = c->out;
-    /* The worst cascade of one input is bounded (consensus.h); overflowing it is
-     * a bug of ours, not bad input. */
+    /* One step appends at most CONS_STEP_OUTPUTS_MAX (checked on entry); more
+     * would be a bug of ours, not bad input. */
     CAIRN_ASSERTF(o->n < CONS_OUTPUTS_MAX, "outputs full (%u)", o->n);
     cons_output_t *x = &o->items[o->n++];
     memset(x, 0, sizeof *x);
@@ -729,6 +729,7 @@ static cairn_err on_start(consensus_t *c, const cons_input_t *in)
 cairn_err consensus_step(consensus_t *c, const cons_input_t *in, int64_t now_ns,
                          cons_outputs_t *out)
 {
+    if (out->n > CONS_OUTPUTS_MAX - CONS_STEP_OUTPUTS_MAX) return CAIRN_ELIMIT;
     c->out = out;
     c->now_ns = now_ns;
     cairn_err rc;

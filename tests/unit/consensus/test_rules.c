@@ -363,6 +363,25 @@ static void malformed_or_stale_start_is_refused(void **state)
     h_free(h);
 }
 
+/* A list without room for a whole step is refused before anything happens. */
+static void a_step_needs_room_for_its_outputs(void **state)
+{
+    (void)state;
+    h_t *h = h_new(false, 0);
+    h_start(h);
+    cons_input_t in = {.kind = CONS_IN_TIMEOUT};
+    in.u.timeout.height = 1;
+    in.u.timeout.round = 0;
+    in.u.timeout.step = CONS_STEP_PROPOSE;
+    h->out.n = CONS_OUTPUTS_MAX - CONS_STEP_OUTPUTS_MAX + 1;
+    assert_int_equal(consensus_step(h->c, &in, h->now, &h->out), CAIRN_ELIMIT);
+    assert_int_equal(h->out.n, CONS_OUTPUTS_MAX - CONS_STEP_OUTPUTS_MAX + 1);
+    assert_int_equal(consensus_step_of(h->c), CONS_STEP_PROPOSE);
+    assert_int_equal(h_step(h, &in), CAIRN_OK); /* with room, the same input works */
+    assert_int_equal(consensus_step_of(h->c), CONS_STEP_PREVOTE);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +402,7 @@ int main(void)
         cmocka_unit_test(non_validator_never_signs),
         cmocka_unit_test(old_and_far_rounds_are_not_kept),
         cmocka_unit_test(malformed_or_stale_start_is_refused),
+        cmocka_unit_test(a_step_needs_room_for_its_outputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
