@@ -70,14 +70,16 @@ typedef struct {
     uint8_t step;            /* enum cons_step */
     int32_t locked_round;    /* -1: none */
     uint8_t locked_id[HASH_BYTES];
-    int32_t valid_round;     /* -1: none */
+    int64_t locked_time_ns;  /* header time of the locked block (0 if none): a */
+    int32_t valid_round;     /* restarted core's precommit must be later than it */
     uint8_t valid_id[HASH_BYTES];
+    int64_t valid_time_ns;   /* header time of the valid block (0 if none) */
     uint8_t voted;           /* bit 0: prevoted in `round`, bit 1: precommitted */
     uint8_t prevote_id[HASH_BYTES];
     uint8_t precommit_id[HASH_BYTES];
 } cons_persist_t;
 
-#define CONS_PERSIST_BYTES 151 /* encoded size */
+#define CONS_PERSIST_BYTES 167 /* encoded size */
 
 /* ------------------------------------------------------------------ inputs */
 
