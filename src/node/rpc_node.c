@@ -27,7 +27,6 @@
 #define VALSET_REPLAY_MAX 100000 /* increments to rebuild an old height's priorities */
 #define TX_SEARCH_SCAN_MAX 10000 /* heights one tx_search may read */
 #define TX_SEARCH_MATCH_MAX 10000
-#define TX_SEARCH_CONDS_MAX 8
 #define ABCI_QUERY_DATA_MAX (ADDR_BYTES + TX_KEY_MAX + 64)
 
 typedef struct waiter {
@@ -648,6 +647,36 @@ static json_t *tx_json_at(struct node *n, const uint8_t hash[static HASH_BYTES],
     return out;
 }
 
+/* Adds /tx's "proof": the audit path of the tx hash in block h's data_hash
+ * tree (leaves are the 32-byte tx hashes, as block_data_hash). */
+static cairn_err tx_proof_add(struct node *n, json_t *t, uint64_t h)
+{
+    uint32_t index = (uint32_t)json_integer_value(json_object_get(t, "index"));
+    block_t b;
+    CAIRN_TRY(store_block_get(n->store, h, &b));
+    cairn_err rc = CAIRN_ENOMEM;
+    uint8_t(*leaves)[HASH_BYTES] = calloc(b.n_txs ? b.n_txs : 1, HASH_BYTES);
+    merkle_proof *p = malloc(sizeof *p);
+    if (!leaves || !p) goto out;
+    rc = CAIRN_ECORRUPT;
+    if (index >= b.n_txs) goto out;
+    for (uint32_t i = 0; i < b.n_txs; i++) {
+        uint8_t th[HASH_BYTES];
+        tx_hash(th, b.txs[i].p, b.txs[i].len);
+        merkle_leaf_hash(leaves[i], th, HASH_BYTES);
+    }
+    rc = merkle_proof_build(p, (const uint8_t(*)[HASH_BYTES])leaves, b.n_txs, index);
+    if (rc) goto out;
+    json_t *pj = json_chain_tx_proof(b.header.data_hash, b.txs[index].p, b.txs[index].len,
+                                     leaves[index], p);
+    rc = pj && json_object_set_new(t, "proof", pj) == 0 ? CAIRN_OK : CAIRN_ENOMEM;
+out:
+    free(leaves);
+    free(p);
+    block_free(&b);
+    return rc;
+}
+
 static void tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
     node_rpc *r = self(ctx);
@@ -661,23 +690,19 @@ static void tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
         fail_call(call, "tx (%s) not found", hex);
         return;
     }
+    if (json_is_true(json_object_get(params, "prove"))) {
+        cairn_err rc = tx_proof_add(r->n, t, h);
+        if (rc) {
+            json_decref(t);
+            fail_call(call, "cannot build the proof of tx at height %" PRIu64 ": %s", h,
+                      cairn_strerror(rc));
+            return;
+        }
+    }
     rpc_call_reply(call, t);
 }
 
-/* tx_search's query: conditions joined by AND on tx.hash, tx.height,
- * tm.event (= 'Tx' only) and event attributes "type.key". */
-typedef enum { OP_EQ, OP_LT, OP_LE, OP_GT, OP_GE, OP_CONTAINS } search_op;
-typedef struct {
-    char key[64];
-    search_op op;
-    bool is_num;
-    int64_t num;
-    char str[RPC_QUERY_BYTES_MAX];
-} search_cond;
-typedef struct {
-    uint32_t n;
-    search_cond c[TX_SEARCH_CONDS_MAX];
-} search_query;
+/* ------------------------------------------------------------ tx_search queries */
 
 static const char *skip_ws(const char *p)
 {
@@ -685,77 +710,113 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
-static bool parse_search(search_query *q, const char *s, char *err, size_t errlen)
+static bool key_char(char c)
 {
-    memset(q, 0, sizeof *q);
-    const char *p = skip_ws(s);
-    while (*p) {
-        if (q->n == TX_SEARCH_CONDS_MAX) {
-            snprintf(err, errlen, "at most %d conditions", TX_SEARCH_CONDS_MAX);
-            return false;
-        }
-        search_cond *c = &q->c[q->n++];
-        size_t k = 0;
-        while (*p && (p[0] == '.' || p[0] == '_' || p[0] == '-' || (p[0] >= 'a' && p[0] <= 'z') ||
-                      (p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= '0' && p[0] <= '9'))) {
-            if (k + 1 >= sizeof c->key) break;
-            c->key[k++] = *p++;
-        }
-        if (k == 0) {
-            snprintf(err, errlen, "expected a key at offset %zu", (size_t)(p - s));
-            return false;
-        }
-        p = skip_ws(p);
-        if (p[0] == '<' && p[1] == '=') c->op = OP_LE, p += 2;
-        else if (p[0] == '>' && p[1] == '=') c->op = OP_GE, p += 2;
-        else if (p[0] == '<') c->op = OP_LT, p++;
-        else if (p[0] == '>') c->op = OP_GT, p++;
-        else if (p[0] == '=') c->op = OP_EQ, p++;
-        else if (!strncmp(p, "CONTAINS", 8)) c->op = OP_CONTAINS, p += 8;
-        else {
-            snprintf(err, errlen, "expected an operator (=, <, <=, >, >=, CONTAINS) at offset %zu",
+    return c == '.' || c == '_' || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
+}
+
+/* A decimal int64 filling all of s (optional sign); false on overflow. */
+static bool parse_i64(const char *s, const char **end_out, int64_t *out)
+{
+    const char *p = s;
+    bool neg = *p == '-';
+    if (*p == '-' || *p == '+') p++;
+    if (*p < '0' || *p > '9') return false;
+    uint64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10) return false;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) return false;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    if (end_out) *end_out = p;
+    return true;
+}
+
+static bool parse_cond(node_rpc_search_cond *c, const char **pp, const char *s, char *err,
+                       size_t errlen)
+{
+    const char *p = *pp;
+    size_t k = 0;
+    while (key_char(*p) && k + 1 < sizeof c->key) c->key[k++] = *p++;
+    c->key[k] = 0;
+    if (k == 0 || key_char(*p)) {
+        snprintf(err, errlen, "expected a key of 1..%zu characters at offset %zu",
+                 sizeof c->key - 1, (size_t)(p - s));
+        return false;
+    }
+    p = skip_ws(p);
+    if (p[0] == '<' && p[1] == '=') c->op = SEARCH_LE, p += 2;
+    else if (p[0] == '>' && p[1] == '=') c->op = SEARCH_GE, p += 2;
+    else if (p[0] == '<') c->op = SEARCH_LT, p++;
+    else if (p[0] == '>') c->op = SEARCH_GT, p++;
+    else if (p[0] == '=') c->op = SEARCH_EQ, p++;
+    else if (!strncmp(p, "CONTAINS", 8)) c->op = SEARCH_CONTAINS, p += 8;
+    else {
+        snprintf(err, errlen, "expected an operator (=, <, <=, >, >=, CONTAINS) at offset %zu",
+                 (size_t)(p - s));
+        return false;
+    }
+    p = skip_ws(p);
+    if (*p == '\'') {
+        const char *end = strchr(p + 1, '\'');
+        if (!end || (size_t)(end - p - 1) >= sizeof c->str) {
+            snprintf(err, errlen, "unterminated or too long string at offset %zu",
                      (size_t)(p - s));
             return false;
         }
-        p = skip_ws(p);
-        if (*p == '\'') {
-            const char *end = strchr(p + 1, '\'');
-            if (!end || (size_t)(end - p - 1) >= sizeof c->str) {
-                snprintf(err, errlen, "unterminated or too long string at offset %zu", (size_t)(p - s));
-                return false;
-            }
-            memcpy(c->str, p + 1, (size_t)(end - p - 1));
-            p = end + 1;
-        } else {
-            char *end;
-            long long v = strtoll(p, &end, 10);
-            if (end == p) {
-                snprintf(err, errlen, "expected a 'string' or a number at offset %zu", (size_t)(p - s));
+        memcpy(c->str, p + 1, (size_t)(end - p - 1));
+        c->str[end - p - 1] = 0;
+        p = end + 1;
+        /* ordering compares numbers, also when quoted (tx.height>'5') */
+        if (c->op != SEARCH_EQ && c->op != SEARCH_CONTAINS) {
+            const char *e;
+            if (!parse_i64(c->str, &e, &c->num) || *e) {
+                snprintf(err, errlen, "%s: ordering needs an integer", c->key);
                 return false;
             }
             c->is_num = true;
-            c->num = v;
-            snprintf(c->str, sizeof c->str, "%lld", v);
-            p = end;
         }
-        if (!c->is_num && c->op != OP_EQ && c->op != OP_CONTAINS) {
-            /* compare numerically when the quoted text is a number (tx.height>'5') */
-            char *end;
-            long long v = strtoll(c->str, &end, 10);
-            if (!*c->str || *end) {
-                snprintf(err, errlen, "%s: ordering needs a number", c->key);
-                return false;
-            }
-            c->is_num = true;
-            c->num = v;
+    } else {
+        if (c->op == SEARCH_CONTAINS || !parse_i64(p, &p, &c->num)) {
+            snprintf(err, errlen, "expected a 'string'%s at offset %zu",
+                     c->op == SEARCH_CONTAINS ? "" : " or an integer", (size_t)(p - s));
+            return false;
         }
+        c->is_num = true;
+        snprintf(c->str, sizeof c->str, "%" PRId64, c->num);
+    }
+    *pp = p;
+    return true;
+}
+
+bool node_rpc_search_parse(node_rpc_search_t *q, const char *text, char *err, size_t errlen)
+{
+    memset(q, 0, sizeof *q);
+    if (strlen(text) > NODE_RPC_SEARCH_TEXT_MAX) {
+        snprintf(err, errlen, "query longer than %d bytes", NODE_RPC_SEARCH_TEXT_MAX);
+        return false;
+    }
+    const char *p = skip_ws(text);
+    while (*p) {
+        if (q->n == NODE_RPC_SEARCH_CONDS_MAX) {
+            snprintf(err, errlen, "at most %d conditions", NODE_RPC_SEARCH_CONDS_MAX);
+            return false;
+        }
+        if (!parse_cond(&q->c[q->n++], &p, text, err, errlen)) return false;
         p = skip_ws(p);
         if (!*p) break;
         if (strncmp(p, "AND", 3) != 0 || (p[3] != ' ' && p[3] != '\t')) {
-            snprintf(err, errlen, "expected AND at offset %zu", (size_t)(p - s));
+            snprintf(err, errlen, "expected AND at offset %zu (OR is not supported)",
+                     (size_t)(p - text));
             return false;
         }
         p = skip_ws(p + 3);
+        if (!*p) {
+            snprintf(err, errlen, "a condition must follow AND");
+            return false;
+        }
     }
     if (q->n == 0) {
         snprintf(err, errlen, "empty query");
@@ -764,53 +825,98 @@ static bool parse_search(search_query *q, const char *s, char *err, size_t errle
     return true;
 }
 
-static bool value_match(const search_cond *c, const char *v)
+static const char *op_text(node_rpc_search_op op)
 {
-    if (c->op == OP_CONTAINS) return strstr(v, c->str) != NULL;
-    if (c->op == OP_EQ && !c->is_num) return strcmp(v, c->str) == 0;
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end) return false;
+    static const char *const t[] = {"=", "<", "<=", ">", ">=", " CONTAINS "};
+    return t[op];
+}
+
+void node_rpc_search_format(const node_rpc_search_t *q, char *out, size_t cap)
+{
+    size_t at = 0;
+    out[0] = 0;
+    for (uint32_t i = 0; i < q->n && at < cap; i++) {
+        const node_rpc_search_cond *c = &q->c[i];
+        int w = c->is_num ? snprintf(out + at, cap - at, "%s%s%s%" PRId64, i ? " AND " : "",
+                                     c->key, op_text(c->op), c->num)
+                          : snprintf(out + at, cap - at, "%s%s%s'%s'", i ? " AND " : "",
+                                     c->key, op_text(c->op), c->str);
+        if (w < 0) break;
+        at += (size_t)w;
+    }
+}
+
+static bool value_match(const node_rpc_search_cond *c, const char *v)
+{
+    if (c->op == SEARCH_CONTAINS) return strstr(v, c->str) != NULL;
+    if (c->op == SEARCH_EQ && !c->is_num) return strcmp(v, c->str) == 0;
+    const char *end;
+    int64_t x;
+    if (!parse_i64(v, &end, &x) || *end) return false;
     switch (c->op) {
-    case OP_EQ: return x == c->num;
-    case OP_LT: return x < c->num;
-    case OP_LE: return x <= c->num;
-    case OP_GT: return x > c->num;
-    case OP_GE: return x >= c->num;
+    case SEARCH_EQ: return x == c->num;
+    case SEARCH_LT: return x < c->num;
+    case SEARCH_LE: return x <= c->num;
+    case SEARCH_GT: return x > c->num;
+    case SEARCH_GE: return x >= c->num;
     default: return false;
     }
 }
 
-/* Does tx (hash, height, result) satisfy every condition? */
-static bool tx_match(const search_query *q, const uint8_t hash[static HASH_BYTES], uint64_t h,
-                     const app_result_t *res)
+static bool attr_match(const node_rpc_search_cond *c, const app_result_t *res)
+{
+    const char *dot = strchr(c->key, '.');
+    if (!dot) return false;
+    size_t tl = (size_t)(dot - c->key);
+    for (uint32_t e = 0; e < res->n_events && e < APP_EVENTS_MAX; e++) {
+        const app_event_t *ev = &res->events[e];
+        if (strnlen(ev->type, sizeof ev->type) != tl || strncmp(ev->type, c->key, tl) != 0)
+            continue;
+        for (uint32_t a = 0; a < ev->n_attrs && a < APP_EVENT_ATTRS_MAX; a++)
+            if (!strcmp(ev->attrs[a].key, dot + 1) && value_match(c, ev->attrs[a].value))
+                return true;
+    }
+    return false;
+}
+
+bool node_rpc_search_match(const node_rpc_search_t *q, const uint8_t hash[static HASH_BYTES],
+                           uint64_t height, const app_result_t *res)
 {
     char hex[2 * HASH_BYTES + 1], hs[24];
     hex_encode_upper(hex, hash, HASH_BYTES);
-    snprintf(hs, sizeof hs, "%" PRIu64, h);
+    snprintf(hs, sizeof hs, "%" PRIu64, height);
     for (uint32_t i = 0; i < q->n; i++) {
-        const search_cond *c = &q->c[i];
-        if (!strcmp(c->key, "tm.event")) {
-            if (!value_match(c, "Tx")) return false;
-        } else if (!strcmp(c->key, "tx.hash")) {
-            if (!(c->op == OP_EQ ? strcasecmp(c->str, hex) == 0 : value_match(c, hex))) return false;
-        } else if (!strcmp(c->key, "tx.height")) {
-            if (!value_match(c, hs)) return false;
-        } else {
-            bool any = false;
-            const char *dot = strchr(c->key, '.');
-            for (uint32_t e = 0; dot && !any && e < res->n_events && e < APP_EVENTS_MAX; e++) {
-                const app_event_t *ev = &res->events[e];
-                if (strlen(ev->type) != (size_t)(dot - c->key) ||
-                    strncmp(ev->type, c->key, (size_t)(dot - c->key)) != 0)
-                    continue;
-                for (uint32_t a = 0; !any && a < ev->n_attrs && a < APP_EVENT_ATTRS_MAX; a++)
-                    any = !strcmp(ev->attrs[a].key, dot + 1) && value_match(c, ev->attrs[a].value);
-            }
-            if (!any) return false;
-        }
+        const node_rpc_search_cond *c = &q->c[i];
+        bool ok;
+        if (!strcmp(c->key, "tm.event")) ok = value_match(c, "Tx");
+        else if (!strcmp(c->key, "tx.hash"))
+            ok = c->op == SEARCH_EQ ? strcasecmp(c->str, hex) == 0 : value_match(c, hex);
+        else if (!strcmp(c->key, "tx.height")) ok = value_match(c, hs);
+        else ok = attr_match(c, res);
+        if (!ok) return false;
     }
     return true;
+}
+
+void node_rpc_search_heights(const node_rpc_search_t *q, uint64_t *lo, uint64_t *hi)
+{
+    for (uint32_t i = 0; i < q->n; i++) {
+        const node_rpc_search_cond *c = &q->c[i];
+        if (strcmp(c->key, "tx.height") != 0 || !c->is_num) continue;
+        int64_t x = c->num;
+        bool lower = c->op == SEARCH_EQ || c->op == SEARCH_GE || c->op == SEARCH_GT;
+        bool upper = c->op == SEARCH_EQ || c->op == SEARCH_LE || c->op == SEARCH_LT;
+        if (lower) { /* first allowed height: x, or x + 1 for > */
+            if (c->op == SEARCH_GT && x == INT64_MAX) x = -1, *hi = 0, *lo = 1;
+            else if (c->op == SEARCH_GT) x++;
+            if (x > 0 && (uint64_t)x > *lo) *lo = (uint64_t)x;
+        }
+        if (upper) { /* last allowed height: x, or x - 1 for < */
+            if (c->op == SEARCH_LT) x = x <= 0 ? -1 : x - 1;
+            if (x < 0) *hi = 0, *lo = 1;
+            else if ((uint64_t)x < *hi) *hi = (uint64_t)x;
+        }
+    }
 }
 
 typedef struct {
@@ -824,7 +930,7 @@ static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
     node_rpc *r = self(ctx);
     struct node *n = r->n;
     char err[ERR_TEXT_MAX];
-    search_query *q = malloc(sizeof *q);
+    node_rpc_search_t *q = malloc(sizeof *q);
     tx_ref *refs = calloc(TX_SEARCH_MATCH_MAX, sizeof *refs);
     txres_view *v = malloc(sizeof *v);
     json_t *txs = NULL;
@@ -833,31 +939,24 @@ static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
         fail_call(call, "out of memory");
         goto out;
     }
+    bool prove = json_is_true(json_object_get(params, "prove"));
     const char *order = str_param(params, "order_by");
     bool desc = order && !strcmp(order, "desc");
     if (order && *order && !desc && strcmp(order, "asc") != 0) {
         fail_params(call, "order_by must be \"asc\" or \"desc\"");
         goto out;
     }
-    if (!parse_search(q, str_param(params, "query"), err, sizeof err)) {
+    if (!node_rpc_search_parse(q, str_param(params, "query"), err, sizeof err)) {
         char data[ERR_TEXT_MAX + 32];
         snprintf(data, sizeof data, "bad query: %s", err);
         fail_params(call, data);
         goto out;
     }
-    const search_cond *by_hash = NULL;
+    const node_rpc_search_cond *by_hash = NULL;
     uint64_t lo = store_base_height(n->store), hi = store_height(n->store);
-    for (uint32_t i = 0; i < q->n; i++) {
-        const search_cond *c = &q->c[i];
-        if (!strcmp(c->key, "tx.hash") && c->op == OP_EQ) by_hash = c;
-        if (strcmp(c->key, "tx.height") != 0 || !c->is_num) continue;
-        /* inclusive bounds from =, >, >=, <, <= */
-        int64_t first = c->num + (c->op == OP_GT), last = c->num - (c->op == OP_LT);
-        if ((c->op == OP_EQ || c->op == OP_GE || c->op == OP_GT) && first > (int64_t)lo)
-            lo = (uint64_t)first;
-        if ((c->op == OP_EQ || c->op == OP_LE || c->op == OP_LT) && last < (int64_t)hi)
-            hi = last < 0 ? 0 : (uint64_t)last;
-    }
+    for (uint32_t i = 0; i < q->n; i++)
+        if (!strcmp(q->c[i].key, "tx.hash") && q->c[i].op == SEARCH_EQ) by_hash = &q->c[i];
+    node_rpc_search_heights(q, &lo, &hi);
     if (by_hash) {
         uint8_t hash[HASH_BYTES];
         buf_t res;
@@ -867,7 +966,7 @@ static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
         if (strlen(by_hash->str) == 2 * HASH_BYTES && hex_decode(hash, HASH_BYTES, by_hash->str) == CAIRN_OK &&
             store_tx_get(n->store, hash, &h, &index, NULL, &res) == CAIRN_OK &&
             result_record_decode(&v->res, res.data, res.len) == CAIRN_OK &&
-            tx_match(q, hash, h, &v->res)) {
+            node_rpc_search_match(q, hash, h, &v->res)) {
             refs[0] = (tx_ref){h, index, {0}};
             memcpy(refs[0].hash, hash, HASH_BYTES);
             nref = 1;
@@ -895,7 +994,7 @@ static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
                 uint8_t th[HASH_BYTES];
                 tx_hash(th, b.txs[i].p, b.txs[i].len);
                 if (result_record_decode(&v->res, res.tx[i].p, res.tx[i].len) != CAIRN_OK) continue;
-                if (!tx_match(q, th, h, &v->res)) continue;
+                if (!node_rpc_search_match(q, th, h, &v->res)) continue;
                 refs[nref] = (tx_ref){h, i, {0}};
                 memcpy(refs[nref].hash, th, HASH_BYTES);
                 nref++;
@@ -910,6 +1009,10 @@ static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
     for (uint64_t k = 0; txs && k < count; k++) {
         size_t at = desc ? nref - 1 - (size_t)(skip + k) : (size_t)(skip + k);
         json_t *t = tx_json_at(n, refs[at].hash, NULL);
+        if (t && prove && tx_proof_add(n, t, refs[at].height) != CAIRN_OK) {
+            json_decref(t);
+            t = NULL;
+        }
         if (!t || json_array_append_new(txs, t) != 0) {
             json_decref(txs);
             txs = NULL;
@@ -980,7 +1083,7 @@ static void broadcast_async_cb(void *ctx, rpc_call_t *call, const json_t *params
     if (!check) return;
     /* CometBFT's async form does not wait for CheckTx: code 0 and the hash */
     json_decref(check);
-    rpc_call_reply(call, json_pack("{s:i,s:n,s:s,s:s,s:o}", "code", 0, "data", "log", "",
+    rpc_call_reply(call, json_pack("{s:i,s:s,s:s,s:s,s:o}", "code", 0, "data", "", "log", "",
                                    "codespace", "", "hash", json_chain_hex(hash, HASH_BYTES)));
 }
 
@@ -990,8 +1093,8 @@ static void broadcast_sync_cb(void *ctx, rpc_call_t *call, const json_t *params)
     bool ok;
     json_t *check = admit(self(ctx), call, params, hash, &ok);
     if (!check) return;
-    json_t *res = json_pack("{s:O,s:n,s:O,s:s,s:o}", "code", json_object_get(check, "code"),
-                            "data", "log", json_object_get(check, "log"), "codespace", "", "hash",
+    json_t *res = json_pack("{s:O,s:s,s:O,s:s,s:o}", "code", json_object_get(check, "code"),
+                            "data", "", "log", json_object_get(check, "log"), "codespace", "", "hash",
                             json_chain_hex(hash, HASH_BYTES));
     json_decref(check);
     rpc_call_reply(call, res);
@@ -1077,9 +1180,10 @@ static void check_tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
     cairn_err rc = CAIRN_OK;
     if (tx_decode(&tx, raw, len) != CAIRN_OK) {
         res.code = APP_CODE_BAD_ENCODING;
-    } else if (tx_verify(&tx, &n->chain_id) != CAIRN_OK) {
+    } else if ((rc = tx_verify(&tx, &n->chain_id)) != CAIRN_OK) {
         n->sigs_verified++;
-        res.code = APP_CODE_BAD_SIGNATURE;
+        res.code = rc == CAIRN_EBAD_CHAIN_ID ? APP_CODE_BAD_CHAIN_ID : APP_CODE_BAD_SIGNATURE;
+        rc = CAIRN_OK;
     } else {
         n->sigs_verified++;
 #ifdef APP_TX_DRY_RUN

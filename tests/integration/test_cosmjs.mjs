@@ -228,6 +228,10 @@ async function main() {
   // tx and txSearch, from the WebSocket client (another node)
   const t1 = await wsClient.tx({ hash: c1.hash });
   check(t1.height === h1 && Buffer.from(t1.tx).equals(tx1) && t1.result.code === 0, "tx");
+  const tp = await client.tx({ hash: c1.hash, prove: true });
+  check(tp.proof && Buffer.from(tp.proof.data).equals(tx1), "tx proof data");
+  check(hex(tp.proof.rootHash) === (await raw(url1, "block", { height: String(h1) })).block.header.data_hash,
+    "tx proof root is the block's data_hash");
   const s1 = await client.txSearch({ query: `tx.height=${h1}` });
   check(s1.totalCount === 1 && hex(s1.txs[0].hash) === hex(c1.hash), "txSearch by height");
   const s2 = await client.txSearchAll({ query: `transfer.recipient='${dest}'` });

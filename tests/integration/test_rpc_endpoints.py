@@ -107,6 +107,26 @@ def verify_proof(root, key, value, proof):
     return node == root
 
 
+def verify_audit_path(root, leaf_hash, index, total, aunts):
+    """RFC 9162 section 2.1.3.2: the inclusion proof of leaf `index` of `total`."""
+    if index >= total:
+        return False
+    fn, sn, r = index, total - 1, leaf_hash
+    for p in aunts:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = sha(b"\x01" + p + r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = sha(b"\x01" + r + p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
 def account(node, addr, height=0, prove=False):
     """(balance, nonce, response) of addr via abci_query."""
     r = node.rpc("abci_query", path="/account", data=addr, height=str(height), prove=prove)
@@ -225,6 +245,16 @@ def test_rpc_endpoints():
     check(t["tx_result"]["code"] == 0 and isinstance(t["index"], int), "tx result")
     t2 = uri(n1, f"/tx?hash=0x{r['hash']}")
     check(t2 == t, "tx URI form equals POST form")
+    tp = uri(n1, f"/tx?hash=0x{r['hash']}&prove=true")
+    pf = tp["proof"]
+    data_hash = n1.rpc("block", height=str(h1))["block"]["header"]["data_hash"]
+    check(pf["root_hash"] == data_hash and pf["data"] == tx1, f"tx proof {pf}")
+    leaf = sha(b"\x00" + bytes.fromhex(r["hash"]))
+    check(base64.b64decode(pf["proof"]["leaf_hash"]) == leaf, "leaf hash")
+    check(verify_audit_path(bytes.fromhex(data_hash), leaf, int(pf["proof"]["index"]),
+                            int(pf["proof"]["total"]),
+                            [base64.b64decode(x) for x in pf["proof"]["aunts"]]),
+          "tx proof verifies against data_hash")
 
     # --- block, block_by_hash, header, header_by_hash, block_results
     b = n0.rpc("block", height=str(h1))
@@ -296,6 +326,8 @@ def test_rpc_endpoints():
     check(s["code"] == 2, f"bad signature {s}")
     c = n0.rpc("check_tx", tx=base64.b64encode(bytes(raw)).decode())
     check(c["code"] == 2, f"check_tx bad signature {c}")
+    c = n0.rpc("check_tx", tx=base64.b64encode(b"junk").decode())
+    check(c["code"] == 1 and c["log"], f"check_tx garbage {c}")
     tx2 = make_tx(net, "transfer", "user0", 1, to=dest, amount=3)
     c = n0.rpc("check_tx", tx=tx2)
     check(c["code"] == 0, f"check_tx {c}")
@@ -335,8 +367,9 @@ def test_rpc_endpoints():
     ts = n0.rpc("tx_search", query=q)
     want = [r["hash"], a["hash"], s["hash"]]
     check(ts["total_count"] == "3" and [x["hash"] for x in ts["txs"]] == want, f"attr {ts}")
-    ts = n0.rpc("tx_search", query=q, order_by="desc", per_page="1", page="2")
+    ts = n0.rpc("tx_search", query=q, order_by="desc", per_page="1", page="2", prove=True)
     check(ts["total_count"] == "3" and [x["hash"] for x in ts["txs"]] == [want[1]], "paging")
+    check(ts["txs"][0]["proof"]["data"] == tx2, "tx_search with prove carries proofs")
     ts = n0.rpc("tx_search", query=f"tx.height>={h2} AND transfer.amount='4'")
     check([x["hash"] for x in ts["txs"]] == [s["hash"]], f"AND {ts}")
     check(n0.rpc("tx_search", query="tx.hash='00'")["total_count"] == "0", "no match")
