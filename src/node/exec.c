@@ -385,6 +385,8 @@ typedef struct {
     bytes_view txs[MSG_TXS_MAX];
     bool ok[MSG_TXS_MAX];
     uint8_t *mem;
+    node_verified_cb done_cb; /* one client tx: tell the caller instead of admitting */
+    void *done_ctx;
 } verify_job;
 
 static void verify_work(uv_work_t *req)
@@ -403,6 +405,17 @@ static void verify_done(uv_work_t *req, int status)
     struct node *n = j->n;
     n->verify_jobs--;
     n->sigs_verified += j->count;
+    if (j->done_cb) {
+        if (j->ok[0] && status == 0) {
+            uint8_t h[HASH_BYTES];
+            tx_hash(h, j->txs[0].p, j->txs[0].len);
+            mempool_sig_cache_add(n->mempool, h);
+        }
+        j->done_cb(j->done_ctx, status == 0 && j->ok[0] && !n->stopping);
+        free(j->mem);
+        free(j);
+        return;
+    }
     for (uint32_t i = 0; i < j->count && status == 0 && !n->stopping; i++) {
         if (!j->ok[i]) {
             n->txs_rejected_sig++;
@@ -459,6 +472,35 @@ void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count)
         free(j->mem);
         free(j);
     }
+}
+
+bool node_verify_submit(struct node *n, const uint8_t *raw, size_t len, node_verified_cb cb,
+                        void *ctx)
+{
+    if (n->verify_jobs >= NODE_VERIFY_JOBS_MAX || n->stopping) return false;
+    verify_job *j = calloc(1, sizeof *j);
+    if (j) j->mem = malloc(len ? len : 1);
+    if (!j || !j->mem) {
+        if (j) free(j->mem);
+        free(j);
+        return false;
+    }
+    memcpy(j->mem, raw, len);
+    j->txs[0].p = j->mem;
+    j->txs[0].len = len;
+    j->count = 1;
+    j->n = n;
+    j->done_cb = cb;
+    j->done_ctx = ctx;
+    j->req.data = j;
+    n->verify_jobs++;
+    if (uv_queue_work(&n->loop, &j->req, verify_work, verify_done) != 0) {
+        n->verify_jobs--;
+        free(j->mem);
+        free(j);
+        return false;
+    }
+    return true;
 }
 
 /* ------------------------------------------------------------------ admission */
