@@ -10,17 +10,6 @@
 
 #define VALIDATORS_PER_PAGE 100
 
-static cairn_err say(cairn_err rc, char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static cairn_err say(cairn_err rc, char *why, size_t why_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (why && why_len) vsnprintf(why, why_len, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 static json_t *u64_str(uint64_t v)
 {
     char s[24];
@@ -48,7 +37,7 @@ cairn_err client_status_latest(client_t *c, uint64_t *height, chain_id_t *cid, c
                                    "sync_info.latest_block_height", height, why, why_len);
     const char *net = json_string_value(json_object_get(json_object_get(r, "node_info"), "network"));
     if (!rc && cid && (!net || chain_id_set(cid, net) != CAIRN_OK))
-        rc = say(CAIRN_EBAD_ENCODING, why, why_len, "node_info.network: not a chain id");
+        rc = cairn_fail(CAIRN_EBAD_ENCODING, why, why_len, "node_info.network: not a chain id");
     json_decref(r);
     return in_answer(rc, "/status", why, why_len);
 }
@@ -67,7 +56,7 @@ cairn_err client_fetch_signed_header(client_t *c, uint64_t height, header_t *h, 
     json_decref(r);
     if (!rc && h->height != height) {
         commit_free(cm);
-        rc = say(CAIRN_EBAD_HEIGHT, why, why_len,
+        rc = cairn_fail(CAIRN_EBAD_HEIGHT, why, why_len,
                  "asked /commit for height %" PRIu64 ", the node sent height %" PRIu64, height,
                  h->height);
     }
@@ -92,7 +81,7 @@ cairn_err client_fetch_valset(client_t *c, uint64_t height, valset_t *vs, char *
         json_t *vals = json_object_get(r, "validators");
         rc = client_json_u64(json_object_get(r, "total"), "total", &total, why, why_len);
         if (!rc && (!json_is_array(vals) || total > VALIDATORS_MAX))
-            rc = say(CAIRN_EBAD_ENCODING, why, why_len, "validators: expected an array of at "
+            rc = cairn_fail(CAIRN_EBAD_ENCODING, why, why_len, "validators: expected an array of at "
                                                         "most %d", VALIDATORS_MAX);
         if (!rc && json_array_extend(all, vals) != 0) rc = CAIRN_ENOMEM;
         json_decref(r);
@@ -150,7 +139,7 @@ cairn_err client_light_init_trusted(client_t *c, light_t *lc, uint64_t height,
 {
     header_t h;
     commit_t cm;
-    if (height == 0) return say(CAIRN_EINVALID_ARG, why, why_len, "trusted height must be >= 1");
+    if (height == 0) return cairn_fail(CAIRN_EINVALID_ARG, why, why_len, "trusted height must be >= 1");
     CAIRN_TRY(client_fetch_signed_header(c, height, &h, &cm, why, why_len));
     commit_free(&cm);
     valset_t *next = malloc(sizeof *next);
@@ -168,12 +157,12 @@ cairn_err client_query_verified(client_t *c, light_t *lc, const char *path, cons
     uint8_t key[LIGHT_STATE_KEY_MAX];
     size_t kn;
     if (light_state_key(path, data, n, key, &kn) != CAIRN_OK)
-        return say(CAIRN_EINVALID_ARG, why, why_len, "cannot verify query path '%s'", path);
+        return cairn_fail(CAIRN_EINVALID_ARG, why, why_len, "cannot verify query path '%s'", path);
     if (height == 0) {
         uint64_t latest;
         CAIRN_TRY(client_status_latest(c, &latest, NULL, why, why_len));
         if (latest < 2)
-            return say(CAIRN_EBAD_HEIGHT, why, why_len,
+            return cairn_fail(CAIRN_EBAD_HEIGHT, why, why_len,
                        "the chain is at height %" PRIu64 ": a verified query needs block 2",
                        latest);
         height = latest - 1;

@@ -15,17 +15,6 @@ struct client {
     uint64_t next_id;
 };
 
-static cairn_err say(cairn_err rc, char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static cairn_err say(cairn_err rc, char *why, size_t why_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (why && why_len) vsnprintf(why, why_len, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 cairn_err client_global_init(void)
 {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? CAIRN_OK : CAIRN_EINTERNAL;
@@ -36,13 +25,13 @@ cairn_err client_new(const char *url, unsigned timeout_ms, client_t **out, char 
 {
     size_t n = url ? strlen(url) : 0;
     if (n == 0 || n >= CLIENT_URL_MAX)
-        return say(CAIRN_EINVALID_ARG, why, why_len, "node URL is empty or too long");
+        return cairn_fail(CAIRN_EINVALID_ARG, why, why_len, "node URL is empty or too long");
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-        return say(CAIRN_EINVALID_ARG, why, why_len,
+        return cairn_fail(CAIRN_EINVALID_ARG, why, why_len,
                    "node URL '%s' must start with http:// or https://", url);
     for (size_t i = 0; i < n; i++)
         if (!isgraph((unsigned char)url[i]))
-            return say(CAIRN_EINVALID_ARG, why, why_len, "node URL contains a space or control "
+            return cairn_fail(CAIRN_EINVALID_ARG, why, why_len, "node URL contains a space or control "
                                                          "character");
     client_t *c = calloc(1, sizeof *c);
     if (!c) return CAIRN_ENOMEM;
@@ -52,7 +41,7 @@ cairn_err client_new(const char *url, unsigned timeout_ms, client_t **out, char 
     c->next_id = 1;
     if (!(c->curl = curl_easy_init())) {
         free(c);
-        return say(CAIRN_EINTERNAL, why, why_len, "cannot start libcurl");
+        return cairn_fail(CAIRN_EINTERNAL, why, why_len, "cannot start libcurl");
     }
     *out = c;
     return CAIRN_OK;
@@ -108,7 +97,7 @@ static cairn_err transport_error(client_t *c, CURLcode cc, const sink_t *s, char
     else
         snprintf(reason, sizeof reason, "%s", curl_easy_strerror(cc));
     lower_first(reason);
-    return say(CAIRN_EUNREACHABLE, why, why_len, "cannot reach node at %s: %s", c->url, reason);
+    return cairn_fail(CAIRN_EUNREACHABLE, why, why_len, "cannot reach node at %s: %s", c->url, reason);
 }
 
 /* POSTs body and parses the answer as JSON; *resp is a new reference. */
@@ -143,7 +132,7 @@ static cairn_err exchange(client_t *c, const char *body, json_t **resp, char *wh
         if (!json_is_object(*resp) && !json_is_array(*resp)) {
             json_decref(*resp);
             *resp = NULL;
-            rc = say(status == 200 ? CAIRN_EBAD_ENCODING : CAIRN_ENODE_ERROR, why, why_len,
+            rc = cairn_fail(status == 200 ? CAIRN_EBAD_ENCODING : CAIRN_ENODE_ERROR, why, why_len,
                      "node at %s answered HTTP %ld without a JSON-RPC body", c->url, status);
         }
     }
@@ -176,20 +165,20 @@ cairn_err client_call(client_t *c, const char *method, json_t *params, json_t **
     free(body);
     if (rc) goto out;
     if (!json_is_object(resp)) {
-        rc = say(CAIRN_EBAD_ENCODING, why, why_len, "node answer to %s is not a JSON-RPC object", method);
+        rc = cairn_fail(CAIRN_EBAD_ENCODING, why, why_len, "node answer to %s is not a JSON-RPC object", method);
         goto out;
     }
     const json_t *err = json_object_get(resp, "error");
     if (err && !json_is_null(err)) {
         const char *msg = json_string_value(json_object_get(err, "message"));
         const char *data = json_string_value(json_object_get(err, "data"));
-        rc = say(CAIRN_ENODE_ERROR, why, why_len, "node error in %s: %s%s%s", method,
+        rc = cairn_fail(CAIRN_ENODE_ERROR, why, why_len, "node error in %s: %s%s%s", method,
                  msg ? msg : "(no message)", data && *data ? ": " : "", data && *data ? data : "");
         goto out;
     }
     json_t *res = json_object_get(resp, "result");
     if (!res) {
-        rc = say(CAIRN_EBAD_ENCODING, why, why_len, "node answer to %s has no result", method);
+        rc = cairn_fail(CAIRN_EBAD_ENCODING, why, why_len, "node answer to %s has no result", method);
         goto out;
     }
     *result = json_incref(res);

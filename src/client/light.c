@@ -12,17 +12,6 @@
 #include "client/client.h"
 #include "node/genesis.h"
 
-static cairn_err say(cairn_err rc, char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static cairn_err say(cairn_err rc, char *why, size_t why_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (why && why_len) vsnprintf(why, why_len, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 static void hexs(char *out, const uint8_t *p, size_t n) { hex_encode_upper(out, p, n); }
 
 /* ------------------------------------------------------------ start of trust */
@@ -35,7 +24,7 @@ cairn_err light_init_genesis(light_t *lc, const chain_id_t *cid, const valset_t 
     l.chain_id = *cid;
     l.validators = *vs;
     cairn_err rc = valset_hash(vs, l.validators_hash);
-    if (rc) return say(rc, why, why_len, "cannot hash the genesis validator set: %s",
+    if (rc) return cairn_fail(rc, why, why_len, "cannot hash the genesis validator set: %s",
                        cairn_strerror(rc));
     *lc = l;
     return CAIRN_OK;
@@ -53,17 +42,17 @@ cairn_err light_init_genesis_json(light_t *lc, const char *genesis_json, size_t 
     if (!vs) goto out;
     rc = genesis_parse(g, "genesis", genesis_json, len, err);
     if (rc) {
-        say(rc, why, why_len, "%s", err);
+        cairn_fail(rc, why, why_len, "%s", err);
         goto out;
     }
     if (g->initial_height != 1) {
-        rc = say(CAIRN_EUNSUPPORTED, why, why_len,
+        rc = cairn_fail(CAIRN_EUNSUPPORTED, why, why_len,
                  "genesis initial_height is not 1: start from --trusted-height/--trusted-hash");
         goto out;
     }
     rc = genesis_valset(g, vs);
     if (rc) {
-        say(rc, why, why_len, "genesis validators: %s", cairn_strerror(rc));
+        cairn_fail(rc, why, why_len, "genesis validators: %s", cairn_strerror(rc));
         goto out;
     }
     rc = light_init_genesis(lc, &g->chain_id, vs, why, why_len);
@@ -78,12 +67,12 @@ static cairn_err check_next_valset(const header_t *h, const valset_t *next_vs, u
                                    char *why, size_t why_len)
 {
     cairn_err rc = valset_hash(next_vs, out);
-    if (rc) return say(rc, why, why_len, "cannot hash a validator set: %s", cairn_strerror(rc));
+    if (rc) return cairn_fail(rc, why, why_len, "cannot hash a validator set: %s", cairn_strerror(rc));
     if (memcmp(out, h->next_validators_hash, HASH_BYTES) != 0) {
         char a[2 * HASH_BYTES + 1], b[2 * HASH_BYTES + 1];
         hexs(a, out, HASH_BYTES);
         hexs(b, h->next_validators_hash, HASH_BYTES);
-        return say(CAIRN_EBAD_HASH, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HASH, why, why_len,
                    "validator set from the node (hash %s) does not match next_validators_hash "
                    "%s of header %" PRIu64, a, b, h->height);
     }
@@ -96,12 +85,12 @@ cairn_err light_init_trusted(light_t *lc, const uint8_t hash[static HASH_BYTES],
 {
     uint8_t got[HASH_BYTES];
     cairn_err rc = header_hash(h, got);
-    if (rc) return say(rc, why, why_len, "cannot hash header: %s", cairn_strerror(rc));
+    if (rc) return cairn_fail(rc, why, why_len, "cannot hash header: %s", cairn_strerror(rc));
     if (memcmp(got, hash, HASH_BYTES) != 0) {
         char a[2 * HASH_BYTES + 1], b[2 * HASH_BYTES + 1];
         hexs(a, got, HASH_BYTES);
         hexs(b, hash, HASH_BYTES);
-        return say(CAIRN_EBAD_HASH, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HASH, why, why_len,
                    "header %" PRIu64 " from the node hashes to %s, not the trusted hash %s",
                    h->height, a, b);
     }
@@ -122,7 +111,7 @@ static cairn_err parse_json(const char *text, json_t **out, const char *what, ch
 {
     json_error_t e;
     *out = text ? json_loads(text, JSON_REJECT_DUPLICATES, &e) : NULL;
-    if (!*out) return say(CAIRN_EBAD_ENCODING, why, why_len, "%s: not JSON", what);
+    if (!*out) return cairn_fail(CAIRN_EBAD_ENCODING, why, why_len, "%s: not JSON", what);
     return CAIRN_OK;
 }
 
@@ -165,20 +154,20 @@ cairn_err light_verify_signed_header(const chain_id_t *cid, const valset_t *vs,
     uint8_t id[HASH_BYTES];
     cairn_err rc;
     if (!chain_id_equal(&h->chain_id, cid))
-        return say(CAIRN_EBAD_CHAIN_ID, why, why_len, "header %" PRIu64 " is for chain '%s', not '%s'",
+        return cairn_fail(CAIRN_EBAD_CHAIN_ID, why, why_len, "header %" PRIu64 " is for chain '%s', not '%s'",
                    h->height, h->chain_id.id, cid->id);
     if (c->height != h->height)
-        return say(CAIRN_EBAD_HEIGHT, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HEIGHT, why, why_len,
                    "commit is for height %" PRIu64 " but the header for height %" PRIu64,
                    c->height, h->height);
     if ((rc = header_hash(h, id)))
-        return say(rc, why, why_len, "cannot hash header: %s", cairn_strerror(rc));
+        return cairn_fail(rc, why, why_len, "cannot hash header: %s", cairn_strerror(rc));
     if (memcmp(id, c->block_id, HASH_BYTES) != 0)
-        return say(CAIRN_EBAD_HASH, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HASH, why, why_len,
                    "header hash does not match the commit at height %" PRIu64
                    " (the header was altered, or the commit is for another block)", h->height);
     if (c->n_sigs != vs->count)
-        return say(CAIRN_EBAD_COMMIT, why, why_len,
+        return cairn_fail(CAIRN_EBAD_COMMIT, why, why_len,
                    "commit at height %" PRIu64 " has %u signature slots for %u validators",
                    h->height, c->n_sigs, vs->count);
     /* our own pass first, to name what is wrong; commit_verify decides */
@@ -189,25 +178,25 @@ cairn_err light_verify_signed_header(const chain_id_t *cid, const valset_t *vs,
         char addr[2 * ADDR_BYTES + 1];
         hexs(addr, s->validator, ADDR_BYTES);
         if (memcmp(s->validator, vs->v[i].address, ADDR_BYTES) != 0)
-            return say(CAIRN_EBAD_VALIDATOR, why, why_len,
+            return cairn_fail(CAIRN_EBAD_VALIDATOR, why, why_len,
                        "commit slot %u at height %" PRIu64 " is signed by %s, which is not "
                        "validator %u of the trusted set", i, h->height, addr, i);
         vote_t v;
         commit_sig_to_vote(c, i, &v);
         if (vote_verify(&v, cid, vs->v[i].pub) != CAIRN_OK)
-            return say(CAIRN_EBAD_SIGNATURE, why, why_len,
+            return cairn_fail(CAIRN_EBAD_SIGNATURE, why, why_len,
                        "bad signature from validator %s in the commit at height %" PRIu64, addr,
                        h->height);
         if (s->flag == COMMIT_FOR_BLOCK) power += vs->v[i].power;
     }
     if (!valset_has_quorum(vs, power))
-        return say(CAIRN_EBAD_COMMIT, why, why_len,
+        return cairn_fail(CAIRN_EBAD_COMMIT, why, why_len,
                    "commit signed by less than 2/3 of the validators at height %" PRIu64
                    " (%" PRId64 " of %" PRId64 " voting power)", h->height, power,
                    vs->total_power);
     rc = commit_verify(c, cid, vs, h->height, id);
     if (rc)
-        return say(rc, why, why_len, "commit at height %" PRIu64 " does not verify: %s",
+        return cairn_fail(rc, why, why_len, "commit at height %" PRIu64 " does not verify: %s",
                    h->height, cairn_strerror(rc));
     return CAIRN_OK;
 }
@@ -217,22 +206,22 @@ cairn_err light_update(light_t *lc, const header_t *h, const commit_t *c, const 
 {
     char a[2 * HASH_BYTES + 1], b[2 * HASH_BYTES + 1];
     if (h->height <= lc->height)
-        return say(CAIRN_EBAD_HEIGHT, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HEIGHT, why, why_len,
                    "header %" PRIu64 " is not above the trusted height %" PRIu64, h->height,
                    lc->height);
     if (memcmp(h->validators_hash, lc->validators_hash, HASH_BYTES) != 0) {
         hexs(a, h->validators_hash, HASH_BYTES);
         hexs(b, lc->validators_hash, HASH_BYTES);
         if (h->height == lc->height + 1)
-            return say(CAIRN_EBAD_HASH, why, why_len,
+            return cairn_fail(CAIRN_EBAD_HASH, why, why_len,
                        "header %" PRIu64 " names validators %s but the trusted validator set "
                        "is %s", h->height, a, b);
-        return say(CAIRN_EBAD_VALIDATOR, why, why_len,
+        return cairn_fail(CAIRN_EBAD_VALIDATOR, why, why_len,
                    "the validator set changed between height %" PRIu64 " and %" PRIu64
                    ": verify the headers in between", lc->height, h->height);
     }
     if (h->height == lc->height + 1 && memcmp(h->last_block_id, lc->hash, HASH_BYTES) != 0)
-        return say(CAIRN_EBAD_HASH, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HASH, why, why_len,
                    "header %" PRIu64 " does not follow the trusted header %" PRIu64
                    " (last_block_id differs)", h->height, lc->height);
     CAIRN_TRY(light_verify_signed_header(&lc->chain_id, &lc->validators, h, c, why, why_len));
@@ -240,7 +229,7 @@ cairn_err light_update(light_t *lc, const header_t *h, const commit_t *c, const 
     const valset_t *nv = &lc->validators;
     if (memcmp(h->next_validators_hash, h->validators_hash, HASH_BYTES) != 0) {
         if (!next_vs)
-            return say(CAIRN_EINVALID_ARG, why, why_len,
+            return cairn_fail(CAIRN_EINVALID_ARG, why, why_len,
                        "header %" PRIu64 " changes the validator set: the next set is needed",
                        h->height);
         CAIRN_TRY(check_next_valset(h, next_vs, next_hash, why, why_len));
@@ -306,7 +295,7 @@ static cairn_err get_header(const light_source_t *src, uint64_t height, header_t
     CAIRN_TRY(src->signed_header_cb(src->ctx, height, h, cm, why, why_len));
     if (h->height != height) {
         commit_free(cm);
-        return say(CAIRN_EBAD_HEIGHT, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HEIGHT, why, why_len,
                    "asked for header %" PRIu64 ", the node sent header %" PRIu64, height,
                    h->height);
     }
@@ -320,7 +309,7 @@ cairn_err light_sync(const light_source_t *src, light_t *lc, uint64_t target,
     if (headers) *headers = 0;
     if (target == lc->height) return CAIRN_OK;
     if (target < lc->height)
-        return say(CAIRN_EBAD_HEIGHT, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HEIGHT, why, why_len,
                    "height %" PRIu64 " is below the trusted height %" PRIu64
                    ": start from an older trusted header", target, lc->height);
     header_t h;
@@ -338,7 +327,7 @@ cairn_err light_sync(const light_source_t *src, light_t *lc, uint64_t target,
     /* The set changed somewhere: walk every height (sequential verification). */
     for (uint64_t ht = lc->height + 1; ht <= target; ht++) {
         if (++count > LIGHT_SYNC_HEADERS_MAX)
-            return say(CAIRN_ELIMIT, why, why_len, "more than %d headers to verify: start from "
+            return cairn_fail(CAIRN_ELIMIT, why, why_len, "more than %d headers to verify: start from "
                                                    "a newer trusted header", LIGHT_SYNC_HEADERS_MAX);
         CAIRN_TRY(get_header(src, ht, &h, &cm, why, why_len));
         cairn_err rc = step(src, lc, ht, &h, &cm, why, why_len);
@@ -405,24 +394,24 @@ cairn_err light_verify_state(const header_t *next, uint64_t height, const uint8_
                              size_t key_len, const light_query_t *q, char *why, size_t why_len)
 {
     if (q->code != 0)
-        return say(CAIRN_ENODE_ERROR, why, why_len, "query failed with code %u: %s", q->code,
+        return cairn_fail(CAIRN_ENODE_ERROR, why, why_len, "query failed with code %u: %s", q->code,
                    q->log);
     if (next->height != height + 1)
-        return say(CAIRN_EBAD_HEIGHT, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HEIGHT, why, why_len,
                    "header %" PRIu64 " does not hold the state of height %" PRIu64
                    " (header %" PRIu64 " does)", next->height, height, height + 1);
     if (q->height != height)
-        return say(CAIRN_EBAD_HEIGHT, why, why_len,
+        return cairn_fail(CAIRN_EBAD_HEIGHT, why, why_len,
                    "proof is for height %" PRIu64 " but header %" PRIu64
                    " holds the state of height %" PRIu64 " (stale or mislabelled answer)",
                    q->height, next->height, height);
     if (!q->proof)
-        return say(CAIRN_EBAD_PROOF, why, why_len, "the node sent no proof");
+        return cairn_fail(CAIRN_EBAD_PROOF, why, why_len, "the node sent no proof");
     int r = cairn_proof_verify(next->app_hash, key, key_len, q->exists ? q->value : NULL,
                                q->exists ? q->value_len : 0, q->proof, q->proof_len);
     if (r == CAIRN_PROOF_OK) return CAIRN_OK;
     if (r == CAIRN_PROOF_BAD_ENCODING)
-        return say(CAIRN_EBAD_PROOF, why, why_len, "the proof is malformed");
+        return cairn_fail(CAIRN_EBAD_PROOF, why, why_len, "the proof is malformed");
     /* Say which part disagrees: the proof's own leaf names the value it proves. */
     const uint8_t *kh, *vh;
     uint8_t want_kh[HASH_BYTES], want_vh[HASH_BYTES];
@@ -432,18 +421,18 @@ cairn_err light_verify_state(const header_t *next, uint64_t height, const uint8_
     if (q->exists) {
         hash_sha256(want_vh, q->value, q->value_len);
         if (!leaf_is_key)
-            return say(CAIRN_EBAD_PROOF, why, why_len,
+            return cairn_fail(CAIRN_EBAD_PROOF, why, why_len,
                        "value does not match the proof (the proof shows no value for this key)");
         if (memcmp(vh, want_vh, HASH_BYTES) != 0)
-            return say(CAIRN_EBAD_PROOF, why, why_len, "value does not match the proof");
+            return cairn_fail(CAIRN_EBAD_PROOF, why, why_len, "value does not match the proof");
     } else if (leaf_is_key) {
-        return say(CAIRN_EBAD_PROOF, why, why_len,
+        return cairn_fail(CAIRN_EBAD_PROOF, why, why_len,
                    "value does not match the proof (the node says absent, the proof shows a "
                    "value)");
     }
     char a[2 * HASH_BYTES + 1];
     hexs(a, next->app_hash, HASH_BYTES);
-    return say(CAIRN_EBAD_PROOF, why, why_len,
+    return cairn_fail(CAIRN_EBAD_PROOF, why, why_len,
                "app hash mismatch: the proof does not lead to app hash %s of header %" PRIu64, a,
                next->height);
 }
@@ -454,9 +443,9 @@ cairn_err light_verify_query(const light_t *lc, const char *path, const uint8_t 
     uint8_t key[LIGHT_STATE_KEY_MAX];
     size_t kn;
     if (light_state_key(path, data, n, key, &kn) != CAIRN_OK)
-        return say(CAIRN_EINVALID_ARG, why, why_len, "cannot verify query path '%s' with %zu bytes",
+        return cairn_fail(CAIRN_EINVALID_ARG, why, why_len, "cannot verify query path '%s' with %zu bytes",
                    path ? path : "", n);
     if (lc->height == 0)
-        return say(CAIRN_EBAD_HEIGHT, why, why_len, "no trusted header yet");
+        return cairn_fail(CAIRN_EBAD_HEIGHT, why, why_len, "no trusted header yet");
     return light_verify_state(&lc->header, lc->height - 1, key, kn, q, why, why_len);
 }

@@ -32,16 +32,8 @@ void node_fatal(struct node *n, const char *what, cairn_err rc)
     node_stop(n);
 }
 
-static cairn_err fail(char *errbuf, cairn_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static cairn_err fail(char *errbuf, cairn_err rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, NODE_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* One-line reason in errbuf, then the error. */
+#define fail(errbuf, rc, ...) cairn_fail((rc), (errbuf), NODE_ERR_MAX, __VA_ARGS__)
 
 static void path(char *out, const struct node *n, const char *rel)
 {
