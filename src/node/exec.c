@@ -489,7 +489,8 @@ void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count)
         job_free(j);
         return;
     }
-    if (!job_queue(n, j)) n->txs_rejected += j->count;
+    uint32_t queued = j->count;
+    if (!job_queue(n, j)) n->txs_rejected += queued; /* j is freed */
 }
 
 bool node_verify_submit(struct node *n, const uint8_t *raw, size_t len, node_verified_cb cb,
