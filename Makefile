@@ -21,7 +21,7 @@ endif
 CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT)
 SAN_FLAGS := -fsanitize=address,undefined
 LDFLAGS += $(if $(SAN),$(SAN_FLAGS))
-LIBS    := -lsodium -lrocksdb -luv -ljansson -linih -lwebsockets -lpthread -lm
+LIBS    := -lsodium -lrocksdb -luv -ljansson -linih -lwebsockets -lcurl -lpthread -lm
 
 LIB_SRC   := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC   := $(wildcard src/cli/*.c)

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libsodium-dev librocksdb-dev rocksdb-tools libuv1-dev libjansson-dev
-      libinih-dev libcmocka-dev libwebsockets-dev
+      libinih-dev libcmocka-dev libwebsockets-dev libcurl4-openssl-dev
       python3 iproute2 nftables curl nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -593,7 +593,7 @@ static bool node_knows(const node_t *x, uint32_t bi)
     return false;
 }
 
-static void start_height(world_t *w, node_t *x, const cons_persist_t *restore);
+static void start_height(world_t *w, node_t *x, const cons_persist_t *restore, bool keep_wal);
 static void crash(world_t *w, node_t *x);
 
 /* The signer: refuses to go back in (h, r, step) or to sign something else at the
@@ -735,7 +735,7 @@ static void commit_block(world_t *w, node_t *x, uint64_t h, uint32_t round, uint
     x->chain_block[h] = bi;
     x->chain_cert[h] = c;
     x->height = h; /* durable: the block store is synced on commit */
-    start_height(w, x, NULL);
+    start_height(w, x, NULL, false);
 }
 
 static void apply_outputs(world_t *w, node_t *x, const cons_outputs_t *out)
@@ -765,10 +765,12 @@ static void apply_outputs(world_t *w, node_t *x, const cons_outputs_t *out)
         }
         case CONS_OUT_CREATE_BLOCK: do_create(w, x, o); break;
         case CONS_OUT_DECIDE: {
+            /* The shell keeps the blocks it vouched for durably (a restored core
+             * knows its locked block without hearing of it again): the pool. */
             uint32_t bi = UINT32_MAX;
-            for (uint32_t k = 0; k < x->n_known; k++)
-                if (memcmp(block_at(w, x->known[k])->id, o->u.decide.block_id, HASH_BYTES) == 0) bi = x->known[k];
-            CAIRN_ASSERTF(bi != UINT32_MAX, "decided a block the shell never validated");
+            for (uint32_t k = 0; k < w->n_blocks && bi == UINT32_MAX; k++)
+                if (memcmp(w->blocks[k].id, o->u.decide.block_id, HASH_BYTES) == 0) bi = k;
+            CAIRN_ASSERTF(bi != UINT32_MAX, "decided a block that does not exist");
             commit_block(w, x, o->u.decide.height, o->u.decide.round, bi, o->u.decide.precommits,
                          o->u.decide.n_precommits);
             break;
@@ -836,10 +838,12 @@ static void feed_msg(world_t *w, node_t *x, const msg_t *m)
     node_feed(w, x, &in);
 }
 
-static void start_height(world_t *w, node_t *x, const cons_persist_t *restore)
+/* keep_wal: a restart at the same height keeps the records that survived. */
+static void start_height(world_t *w, node_t *x, const cons_persist_t *restore, bool keep_wal)
 {
     uint64_t h = x->height + 1;
-    x->wal_n = x->wal_synced = 0;
+    if (keep_wal) x->wal_synced = x->wal_n; /* what survived the crash is on disk */
+    else x->wal_n = x->wal_synced = 0;
     x->n_known = 0;
     x->g_prop = x->g_pv = x->g_pc = false;
     cons_input_t in = {.kind = CONS_IN_START_HEIGHT};
@@ -904,13 +908,12 @@ static void restart(world_t *w, node_t *x)
         if (saved[i].kind == W_PERSIST && saved[i].rec.height == x->height + 1) rec = &saved[i].rec;
     cons_persist_t r;
     if (rec) r = *rec;
-    start_height(w, x, rec ? &r : NULL);
-    for (uint32_t i = 0; i < n && x->up; i++) {
+    start_height(w, x, rec ? &r : NULL, true);
+    for (uint32_t i = 0; i < n && x->up; i++) { /* replay: already in the WAL */
         if (saved[i].kind != W_MSG) continue;
         const msg_t *m = &saved[i].msg;
         uint64_t mh = m->kind == M_VOTE ? m->vote.height : m->kind == M_PROPOSAL ? m->prop.height : m->height;
         if (mh != x->height + 1) continue;
-        wal_append(x, W_MSG, NULL, m);
         feed_msg(w, x, m);
     }
 }
@@ -1229,7 +1232,7 @@ static void world_setup(world_t *w)
     for (uint32_t i = 0; i < w->n; i++) {
         node_t *x = &w->nodes[i];
         event_new(w, rng_range(&w->rng, 0, GOSSIP_NS), EV_GOSSIP, i);
-        if (x->core) start_height(w, x, NULL);
+        if (x->core) start_height(w, x, NULL, false);
     }
     w->faults_on = w->sc->partitions || w->sc->crashes;
     if (w->faults_on) event_new(w, rng_range(&w->rng, 200 * MS, 2 * SEC), EV_FAULT, 0);

@@ -520,67 +520,100 @@ out:
     return rc;
 }
 
-/* 'S' | version[8 BE] -> u32 count | count x bytes(node key): the stored nodes
- * that the tree of `version` no longer references. Only versions before
- * `version` need them; smt_prune() deletes them. */
-static void stale_key(uint8_t out[static ROOT_KEY_LEN], uint64_t version)
+/* 'S' | version[8 BE] | chunk[4 BE] -> u32 count | count x bytes(node key): the
+ * stored nodes that the tree of `version` no longer references, in chunks of at
+ * most STALE_CHUNK keys (chunk 0 always exists) so no value grows large. Only
+ * versions before `version` need those nodes; smt_prune() deletes them. */
+#define STALE_KEY_LEN 13
+#define STALE_CHUNK 16384u
+#define STALE_CHUNKS_MAX (1u << 20)
+
+static void stale_key(uint8_t out[static STALE_KEY_LEN], uint64_t version, uint32_t part)
 {
     out[0] = 'S';
     put_be64(out + 1, version);
+    for (int i = 0; i < 4; i++) out[9 + i] = (uint8_t)(part >> (24 - 8 * i));
 }
+
+static bool is_stale(const wnode *n) { return n->dirty || n->gone || n->kind != n->orig_kind; }
 
 static cairn_err stale_write(work *w, uint64_t version, kv_batch *out)
 {
     buf_t b;
-    buf_init(&b, (size_t)1 << 30);
-    codec_writer cw;
-    codec_writer_init(&cw, &b);
-    uint32_t count = 0;
-    for (wnode *n = w->loaded; n; n = n->next_loaded)
-        count += n->dirty || n->gone || n->kind != n->orig_kind;
-    codec_put_u32(&cw, count);
-    for (wnode *n = w->loaded; n; n = n->next_loaded)
-        if (n->dirty || n->gone || n->kind != n->orig_kind)
+    buf_init(&b, (size_t)STALE_CHUNK * (4 + NODE_KEY_MAX) + 4);
+    cairn_err rc = CAIRN_OK;
+    const wnode *n = w->loaded;
+    uint32_t part = 0;
+    do {
+        uint32_t count = 0;
+        const wnode *m = n;
+        for (; m && count < STALE_CHUNK; m = m->next_loaded) count += is_stale(m);
+        buf_reset(&b);
+        codec_writer cw;
+        codec_writer_init(&cw, &b);
+        codec_put_u32(&cw, count);
+        for (uint32_t k = 0; k < count; n = n->next_loaded) {
+            if (!is_stale(n)) continue;
             codec_put_bytes(&cw, n->orig_key, n->orig_key_len);
-    uint8_t key[ROOT_KEY_LEN];
-    stale_key(key, version);
-    cairn_err rc = cw.err ? cw.err : kv_batch_put(out, key, sizeof key, b.data, b.len);
-    w->st.nodes_stale += count;
+            k++;
+        }
+        w->st.nodes_stale += count;
+        uint8_t key[STALE_KEY_LEN];
+        stale_key(key, version, part++);
+        rc = cw.err ? cw.err : kv_batch_put(out, key, sizeof key, b.data, b.len);
+        /* skip non-stale nodes so the loop ends when none remain */
+        while (n && !is_stale(n)) n = n->next_loaded;
+    } while (!rc && n);
     buf_deinit(&b);
     return rc;
 }
 
-cairn_err smt_prune(const kv_reader *r, uint64_t version, kv_batch *out, uint64_t *pruned)
+/* Deletes the nodes listed in one stale chunk, and the chunk. */
+static cairn_err prune_chunk(const uint8_t *raw, size_t n, const uint8_t key[STALE_KEY_LEN],
+                             kv_batch *out, uint64_t *pruned)
 {
-    uint8_t key[ROOT_KEY_LEN];
-    *pruned = 0;
-    if (version == 0 || version == SMT_VERSION_NONE) return CAIRN_EINVALID_ARG;
-    stale_key(key, version);
-    uint8_t *raw = NULL;
-    size_t n = 0;
-    CAIRN_TRY(kv_get(r, key, sizeof key, &raw, &n));
     codec_reader cr;
     codec_reader_init(&cr, raw, n);
     uint32_t count = codec_get_u32(&cr);
-    cairn_err rc = CAIRN_OK;
-    for (uint32_t i = 0; i < count && !cr.err && !rc; i++) {
+    if (count > STALE_CHUNK) return CAIRN_ECORRUPT;
+    for (uint32_t i = 0; i < count && !cr.err; i++) {
         const uint8_t *nk;
         uint32_t nkn;
         codec_get_bytes(&cr, &nk, &nkn, NODE_KEY_MAX);
         if (cr.err) break;
-        if (nkn < 11 || nk[0] != 'N') {
-            codec_reader_fail(&cr, CAIRN_ECORRUPT);
-            break;
-        }
-        rc = kv_batch_del(out, nk, nkn);
+        if (nkn < 11 || nk[0] != 'N') return CAIRN_ECORRUPT;
+        CAIRN_TRY(kv_batch_del(out, nk, nkn));
         (*pruned)++;
     }
-    if (!rc) rc = codec_reader_finish(&cr) ? CAIRN_ECORRUPT : CAIRN_OK;
-    if (!rc) rc = kv_batch_del(out, key, sizeof key);
-    root_key(key, version - 1);
-    if (!rc) rc = kv_batch_del(out, key, sizeof key);
-    free(raw);
-    return rc;
+    if (codec_reader_finish(&cr) != CAIRN_OK) return CAIRN_ECORRUPT;
+    return kv_batch_del(out, key, STALE_KEY_LEN);
+}
+
+cairn_err smt_prune(const kv_reader *r, uint64_t version, kv_batch *out, uint64_t *pruned)
+{
+    *pruned = 0;
+    if (version == 0 || version == SMT_VERSION_NONE) return CAIRN_EINVALID_ARG;
+    cairn_err rc = CAIRN_OK;
+    uint32_t part = 0;
+    for (; part < STALE_CHUNKS_MAX; part++) {
+        uint8_t key[STALE_KEY_LEN];
+        stale_key(key, version, part);
+        uint8_t *raw = NULL;
+        size_t n = 0;
+        rc = kv_get(r, key, sizeof key, &raw, &n);
+        if (rc == CAIRN_ENOT_FOUND && part > 0) {
+            rc = CAIRN_OK; /* past the last chunk */
+            break;
+        }
+        if (rc) return rc; /* chunk 0 missing: NOT_FOUND */
+        rc = prune_chunk(raw, n, key, out, pruned);
+        free(raw);
+        if (rc) return rc;
+    }
+    if (part == STALE_CHUNKS_MAX) return CAIRN_ECORRUPT;
+    uint8_t rk[ROOT_KEY_LEN];
+    root_key(rk, version - 1);
+    return kv_batch_del(out, rk, sizeof rk);
 }
 
 static cairn_err latest_write(kv_batch *out, uint64_t version, const uint8_t *kh,

@@ -12,7 +12,7 @@
  *                                             first, unused bits zero)
  *   'L' | H(key)[32]                       -> latest value index: u64 version |
  *                                             u8 present | bytes value
- *   'S' | version[8]                       -> stale list: u32 count | bytes node
+ *   'S' | version[8] | chunk[4]            -> stale list: u32 count | bytes node
  *                                             key each: nodes of earlier versions
  *                                             that this version replaced
  * Invariants:

@@ -73,7 +73,10 @@
     XX(BAD_GENESIS, "invalid genesis file")                                        \
     XX(KEY_PERMS, "key file is readable by group or others")                      \
     /* rpc */                                                                      \
-    XX(BAD_REQUEST, "malformed request")
+    XX(BAD_REQUEST, "malformed request")                                           \
+    /* client */                                                                   \
+    XX(UNREACHABLE, "cannot reach the node")                                       \
+    XX(NODE_ERROR, "the node answered with an error")
 
 typedef enum {
 #define XX(name, msg) CAIRN_E##name,
@@ -90,6 +93,14 @@ const char *cairn_strerror(cairn_err err);
 const char *cairn_errname(cairn_err err);
 
 #define CAIRN_MUST_CHECK __attribute__((warn_unused_result))
+
+#include <stddef.h>
+
+/* Writes a one-line reason into buf (when buf and len are non-zero) and returns
+ * rc, for functions that explain their errors:
+ *     return cairn_fail(CAIRN_EBAD_CONFIG, why, why_len, "bad port %d", port); */
+cairn_err cairn_fail(cairn_err rc, char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Propagate an error: CAIRN_TRY(codec_read_u64(r, &x)); */
 #define CAIRN_TRY(expr)                                                            \

@@ -34,7 +34,13 @@ int cli_tx(int argc, char **argv);
 int cli_start(int argc, char **argv);
 int cli_testnet(int argc, char **argv);
 int cli_devnet(int argc, char **argv);
+/* Commands that talk to a node over RPC (src/client): */
+int cli_status(int argc, char **argv);
+int cli_block(int argc, char **argv);
+int cli_watch(int argc, char **argv);
+int cli_query(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 
 /* ---- helpers (cli_util.c) */
 
@@ -52,5 +58,16 @@ bool cli_parse_u64(const char *s, uint64_t *out);
 int cli_print_json(json_t *j);
 /* Initialises libsodium; prints the error itself. */
 bool cli_crypto_init(const char *cmd);
+
+/* ---- talking to a node (cmd_status.c) */
+
+#define CLI_NODE_DEFAULT "http://127.0.0.1:26657"
+struct client;
+/* Opens a client for url (NULL: $CAIRN_NODE, else CLI_NODE_DEFAULT); prints
+ * the error itself and returns false on failure. */
+bool cli_client_open(const char *cmd, const char *url, unsigned timeout_ms,
+                     struct client **out);
+/* Reads a JSON string field of a JSON-RPC result as text ("" if missing). */
+const char *cli_jstr(const json_t *o, const char *path);
 
 #endif

@@ -1,9 +1,11 @@
 /* cmd_tx.c - `cairn tx`: build and sign transactions offline, and decode any
  * transaction (checking its signature for a chain id).
  *
- * Nothing here talks to a node: the nonce is given by the user (the account's
- * next nonce, from `cairn query` or /abci_query), and the output is the signed
- * encoding (chain.h, docs/formats.md) to hand to broadcast_tx_*.
+ * transfer, put and delete talk to no node: the nonce is given by the user (the
+ * account's next nonce, from `cairn query` or /abci_query), and the output is
+ * the signed encoding (chain.h, docs/formats.md) to hand to broadcast_tx_*.
+ * `tx send` builds the same transaction, asks the node (src/client) for the
+ * chain id and the next nonce when they are not given, and broadcasts it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,7 +14,9 @@
 
 #include "base/bytes.h"
 #include "chain/chain.h"
+#include "app/app.h"
 #include "cli/cli.h"
+#include "client/client.h"
 #include "node/keys.h"
 
 #define TX_HEX_MAX (2 * TX_BYTES_MAX + 2)
@@ -22,6 +26,8 @@ static const char usage_text[] =
     "       cairn tx put      --from NAME --key K --value V     COMMON\n"
     "       cairn tx delete   --from NAME --key K               COMMON\n"
     "       cairn tx decode   TX [--chain-id ID] [--format hex|base64]\n"
+    "       cairn tx send transfer|put|delete ... [--nonce N] [--chain-id ID] [--fee N]\n"
+    "                 [--home DIR] [--node URL] [--async | --sync] [--json]\n"
     "  COMMON: --nonce N --chain-id ID [--fee N] [--home DIR] [--output hex|base64|json]\n"
     "\n"
     "transfer, put and delete build a transaction, sign it with the key NAME from\n"
@@ -30,6 +36,12 @@ static const char usage_text[] =
     "decode prints any transaction (hex, 0x-hex or base64; '-' reads stdin) as\n"
     "JSON with its hash; with --chain-id it also checks the signature and exits 1\n"
     "if it does not verify.\n"
+    "send builds and signs the same transactions and broadcasts them to a node;\n"
+    "without --chain-id it uses the node's chain, without --nonce the account's\n"
+    "next nonce (abci_query /account). It waits for the block (broadcast_tx_commit)\n"
+    "unless --sync (wait for the mempool check) or --async (do not wait), then\n"
+    "prints the hash, height, result code and log; a refused or failed\n"
+    "transaction exits 1.\n"
     "\n"
     "  --from NAME      signing key in the keyring\n"
     "  --to ADDR        recipient address, 40 hex digits\n"
@@ -38,7 +50,11 @@ static const char usage_text[] =
     "  --fee N          fee (default: 0)\n"
     "  --chain-id ID    chain the signature is for\n"
     "  --home DIR       home folder (default: $CAIRN_HOME, else ~/.cairn)\n"
-    "  --output FMT     hex (default), base64 or json\n";
+    "  --output FMT     hex (default), base64 or json\n"
+    "  --node URL       (send) the node's RPC address (default: $CAIRN_NODE, else\n"
+    "                   " CLI_NODE_DEFAULT ")\n"
+    "  --async, --sync  (send) do not wait for the block (see above)\n"
+    "  --json           (send) print the node's answer as JSON\n";
 
 enum out_fmt { OUT_HEX, OUT_BASE64, OUT_JSON };
 
@@ -47,6 +63,9 @@ typedef struct {
     char home[CLI_PATH_MAX];
     const char *from, *to, *key, *value, *chain_id, *format, *input;
     bool have_amount, have_nonce;
+    bool send;             /* tx send */
+    const char *node;      /* send: --node */
+    const char *broadcast; /* send: broadcast_tx_commit, _sync or _async */
     uint64_t amount, nonce, fee;
     enum out_fmt out;
 } tx_opts;
@@ -139,6 +158,8 @@ static int parse_args(tx_opts *o, int argc, char **argv)
         {"fee", required_argument, 0, 'E'},    {"chain-id", required_argument, 0, 'C'},
         {"home", required_argument, 0, 'H'},   {"output", required_argument, 0, 'O'},
         {"format", required_argument, 0, 'M'}, {"json", no_argument, 0, 'J'},
+        {"node", required_argument, 0, 'U'},   {"async", no_argument, 0, 'a'},
+        {"sync", no_argument, 0, 's'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *home = NULL;
     int c;
@@ -154,6 +175,14 @@ static int parse_args(tx_opts *o, int argc, char **argv)
         case 'H': home = optarg; break;
         case 'M': o->format = optarg; break;
         case 'J': o->out = OUT_JSON; break;
+        case 'U': o->node = optarg; break;
+        case 'a':
+        case 's':
+            if (o->broadcast && strcmp(o->broadcast, c == 'a' ? "broadcast_tx_async"
+                                                              : "broadcast_tx_sync"))
+                return cli_usage_error(o->cmd, "give --async or --sync, not both");
+            o->broadcast = c == 'a' ? "broadcast_tx_async" : "broadcast_tx_sync";
+            break;
         case 'A':
             if (!cli_parse_u64(optarg, &o->amount))
                 return cli_usage_error(o->cmd, "--amount '%s' is not a whole number", optarg);
@@ -181,6 +210,8 @@ static int parse_args(tx_opts *o, int argc, char **argv)
     if (optind < argc) o->input = argv[optind++];
     if (optind < argc) return cli_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
     if (!cli_home(o->home, home)) return cli_usage_error(o->cmd, "no home folder: use --home");
+    if (!o->send && (o->node || o->broadcast))
+        return cli_usage_error(o->cmd, "--node, --async and --sync are only for tx send");
     return 0;
 }
 
@@ -189,8 +220,8 @@ static int check_build_args(const tx_opts *o, uint8_t type)
 {
     if (o->input) return cli_usage_error(o->cmd, "unexpected argument '%s'", o->input);
     if (!o->from) return cli_usage_error(o->cmd, "--from NAME is required");
-    if (!o->have_nonce) return cli_usage_error(o->cmd, "--nonce N is required");
-    if (!o->chain_id) return cli_usage_error(o->cmd, "--chain-id ID is required");
+    if (!o->have_nonce && !o->send) return cli_usage_error(o->cmd, "--nonce N is required");
+    if (!o->chain_id && !o->send) return cli_usage_error(o->cmd, "--chain-id ID is required");
     if (o->format) return cli_usage_error(o->cmd, "--format is only for tx decode");
     bool transfer = type == TX_TRANSFER;
     if (transfer && (!o->to || !o->have_amount))
@@ -224,10 +255,9 @@ static int print_tx(const tx_opts *o, const tx_t *tx, const uint8_t *raw, size_t
     return CLI_EXIT_OK;
 }
 
-static int build(tx_opts *o, uint8_t type)
+/* Builds and signs the tx of o into *b (buf_init'ed by the caller). */
+static int sign_tx(tx_opts *o, uint8_t type, tx_t *out, buf_t *b)
 {
-    int rc = check_build_args(o, type);
-    if (rc) return rc;
     chain_id_t cid;
     if (chain_id_set(&cid, o->chain_id) != CAIRN_OK)
         return cli_usage_error(o->cmd, "--chain-id '%s' is not 1 to %d printable ASCII characters",
@@ -258,15 +288,120 @@ static int build(tx_opts *o, uint8_t type)
     cairn_err crc = tx_sign(&tx, &cid, &kp);
     crypto_wipe(&kp, sizeof kp);
     if (crc != CAIRN_OK) return cli_fail(o->cmd, "cannot sign: %s", cairn_strerror(crc));
+    crc = tx_encode(&tx, b);
+    if (crc != CAIRN_OK) return cli_fail(o->cmd, "cannot encode: %s", cairn_strerror(crc));
+    *out = tx;
+    return 0;
+}
+
+static int build(tx_opts *o, uint8_t type)
+{
+    int rc = check_build_args(o, type);
+    if (rc) return rc;
+    tx_t tx;
     buf_t b;
     buf_init(&b, TX_BYTES_MAX);
-    crc = tx_encode(&tx, &b);
-    if (crc != CAIRN_OK) {
-        buf_deinit(&b);
-        return cli_fail(o->cmd, "cannot encode: %s", cairn_strerror(crc));
-    }
-    rc = print_tx(o, &tx, b.data, b.len);
+    rc = sign_tx(o, type, &tx, &b);
+    if (!rc) rc = print_tx(o, &tx, b.data, b.len);
     buf_deinit(&b);
+    return rc;
+}
+
+/* ------------------------------------------------------------ send */
+
+/* The sender's next nonce from the node (0 for an account it does not know). */
+static int fetch_nonce(tx_opts *o, client_t *cl, uint64_t *nonce)
+{
+    keypair_t kp;
+    char err[KEYS_ERR_MAX], why[CLIENT_WHY_MAX];
+    if (keys_account_load(o->home, o->from, &kp, err) != CAIRN_OK) return cli_fail(o->cmd, "%s", err);
+    uint8_t addr[ADDR_BYTES];
+    key_address(addr, kp.pub);
+    crypto_wipe(&kp, sizeof kp);
+    light_query_t q;
+    if (client_fetch_query(cl, "/account", addr, ADDR_BYTES, 0, false, &q, why, sizeof why))
+        return cli_fail(o->cmd, "%s", why);
+    int rc = 0;
+    ledger_account_t acc = {0, 0};
+    if (q.code != 0)
+        rc = cli_fail(o->cmd, "cannot read the account's nonce: code %u: %s", q.code, q.log);
+    else if (q.exists && ledger_account_decode(&acc, q.value, q.value_len) != CAIRN_OK)
+        rc = cli_fail(o->cmd, "the node sent a malformed account");
+    *nonce = acc.nonce;
+    light_query_free(&q);
+    return rc;
+}
+
+static json_int_t code_of(const json_t *o) { return json_integer_value(json_object_get(o, "code")); }
+
+static int send(tx_opts *o, uint8_t type)
+{
+    int rc = check_build_args(o, type);
+    if (rc) return rc;
+    if (o->out != OUT_HEX && o->out != OUT_JSON)
+        return cli_usage_error(o->cmd, "tx send prints text or --json");
+    if (!cli_crypto_init(o->cmd)) return CLI_EXIT_FAIL;
+    client_t *cl;
+    unsigned timeout = o->broadcast ? 15000 : 60000;
+    if (!cli_client_open(o->cmd, o->node, timeout, &cl)) return CLI_EXIT_FAIL;
+    char why[CLIENT_WHY_MAX];
+    chain_id_t cid;
+    uint64_t latest;
+    buf_t b;
+    buf_init(&b, TX_BYTES_MAX);
+    json_t *res = NULL;
+    if (!o->chain_id || !o->have_nonce) {
+        if (client_status_latest(cl, &latest, &cid, why, sizeof why)) {
+            rc = cli_fail(o->cmd, "%s", why);
+            goto out;
+        }
+        if (!o->chain_id) o->chain_id = cid.id;
+    }
+    if (!o->have_nonce) {
+        if ((rc = fetch_nonce(o, cl, &o->nonce))) goto out;
+        o->have_nonce = true;
+    }
+    tx_t tx;
+    if ((rc = sign_tx(o, type, &tx, &b))) goto out;
+    char *b64 = malloc(base64_encoded_len(b.len) + 1);
+    if (!b64) {
+        rc = cli_fail(o->cmd, "out of memory");
+        goto out;
+    }
+    base64_encode(b64, b.data, b.len);
+    json_t *params = json_pack("{s:s}", "tx", b64);
+    free(b64);
+    const char *method = o->broadcast ? o->broadcast : "broadcast_tx_commit";
+    cairn_err crc = params ? client_call(cl, method, params, &res, why, sizeof why) : CAIRN_ENOMEM;
+    json_decref(params);
+    if (crc) {
+        rc = cli_fail(o->cmd, "%s", crc == CAIRN_ENOMEM ? "out of memory" : why);
+        goto out;
+    }
+    /* the outcome: CheckTx refused it, or the block's result, or accepted */
+    const json_t *check = json_object_get(res, "check_tx");
+    const json_t *deliver = json_object_get(res, "tx_result");
+    const json_t *decisive = check ? (code_of(check) != 0 ? check : deliver) : res;
+    json_int_t code = code_of(decisive);
+    const char *log = cli_jstr(decisive, "log");
+    const char *height = cli_jstr(res, "height");
+    if (o->out == OUT_JSON) {
+        rc = cli_print_json(json_incref(res));
+    } else {
+        printf("hash    %s\n", cli_jstr(res, "hash"));
+        printf("height  %s\n", check && code == 0 ? height : "(not in a block yet)");
+        printf("code    %lld (%s)\n", (long long)code, app_code_str((uint32_t)code));
+        printf("log     %s\n", log);
+        printf("nonce   %llu\n", (unsigned long long)o->nonce);
+    }
+    if (rc == 0 && code != 0)
+        rc = cli_fail(o->cmd, "transaction %s with code %lld: %s",
+                      decisive == deliver ? "failed in the block" : "refused",
+                      (long long)code, *log ? log : app_code_str((uint32_t)code));
+out:
+    json_decref(res);
+    buf_deinit(&b);
+    client_free(cl);
     return rc;
 }
 
@@ -379,6 +514,31 @@ int cli_tx(int argc, char **argv)
         fputs(usage_text, stdout);
         return CLI_EXIT_OK;
     }
+    if (!strcmp(argv[1], "send")) {
+        static const struct {
+            const char *name, *cmd;
+            int type;
+        } kinds[] = {{"transfer", "tx send transfer", TX_TRANSFER},
+                     {"put", "tx send put", TX_PUT},
+                     {"delete", "tx send delete", TX_DELETE}};
+        if (argc < 3) return cli_usage_error("tx send", "missing the kind: transfer, put or delete");
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+            if (strcmp(argv[2], kinds[i].name)) continue;
+            tx_opts o;
+            memset(&o, 0, sizeof o);
+            o.cmd = kinds[i].cmd;
+            o.send = true;
+            int rc = parse_args(&o, argc - 2, argv + 2);
+            if (rc < 0) return CLI_EXIT_OK;
+            if (rc) return rc;
+            return send(&o, (uint8_t)kinds[i].type);
+        }
+        if (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
+            fputs(usage_text, stdout);
+            return CLI_EXIT_OK;
+        }
+        return cli_usage_error("tx send", "unknown kind '%s': use transfer, put or delete", argv[2]);
+    }
     static const struct {
         const char *name, *cmd;
         int type; /* 0: decode */
@@ -396,6 +556,6 @@ int cli_tx(int argc, char **argv)
         if (rc) return rc;
         return subs[i].type ? build(&o, (uint8_t)subs[i].type) : decode(&o);
     }
-    return cli_usage_error("tx", "unknown subcommand '%s': use transfer, put, delete or decode",
+    return cli_usage_error("tx", "unknown subcommand '%s': use transfer, put, delete, decode or send",
                            argv[1]);
 }

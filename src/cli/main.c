@@ -10,8 +10,13 @@ static const cli_command commands[] = {
     {"testnet", "write the home folders of a new network, one per host", cli_testnet},
     {"init", "create a home folder: config, genesis, node and validator keys", cli_init},
     {"keys", "manage account keys: new, show, list", cli_keys},
-    {"tx", "build and sign transactions offline, or decode one", cli_tx},
+    {"tx", "build, sign and send transactions, or decode one", cli_tx},
+    {"status", "show a node's status: chain, height, latest block", cli_status},
+    {"block", "show a block (the latest, or at a height)", cli_block},
+    {"watch", "print each new block as it is committed", cli_watch},
+    {"query", "read an account or a record, optionally verified (--verify)", cli_query},
     {"inspect", "read and verify a stopped node's store: block, state, proof", cli_inspect},
+    {"bench", "load generator: committed tx/s and commit latency of a network", cli_bench},
     {"version", "print the version", cli_version},
 };
 

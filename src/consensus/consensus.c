@@ -51,8 +51,8 @@ void consensus_config_default(cons_config_t *cfg)
 static cons_output_t *push(consensus_t *c, uint8_t kind)
 {
     cons_outputs_t *o = c->out;
-    /* The worst cascade of one input is bounded (consensus.h); overflowing it is
-     * a bug of ours, not bad input. */
+    /* One step appends at most CONS_STEP_OUTPUTS_MAX (checked on entry); more
+     * would be a bug of ours, not bad input. */
     CAIRN_ASSERTF(o->n < CONS_OUTPUTS_MAX, "outputs full (%u)", o->n);
     cons_output_t *x = &o->items[o->n++];
     memset(x, 0, sizeof *x);
@@ -423,13 +423,16 @@ static bool try_lock(consensus_t *c, cons_round_t *s)
     if (!qid || id_is_nil(qid) || !id_eq(qid, v) || block_status(c, v) != CONS_BLOCK_VALID)
         return false;
     s->lock_done = true;
+    int64_t t = block_find(c, v)->time_ns; /* VALID, so in the table */
     memcpy(c->valid_id, v, HASH_BYTES);
     c->valid_round = (int32_t)c->round;
+    c->valid_time_ns = t;
     c->dirty = true;
     if (c->step == CONS_STEP_PREVOTE) {
         CAIRN_ASSERT(c->locked_round <= (int32_t)c->round); /* invariant 2 */
         memcpy(c->locked_id, v, HASH_BYTES);
         c->locked_round = (int32_t)c->round;
+        c->locked_time_ns = t;
         c->step = CONS_STEP_PRECOMMIT;
         sign_vote(c, VOTE_PRECOMMIT, v);
     }
@@ -647,6 +650,8 @@ static bool persist_consistent(const cons_persist_t *r)
     if (r->valid_round < -1 || r->valid_round > (int64_t)r->round) return false;
     if ((r->locked_round >= 0) == id_is_nil(r->locked_id)) return false;
     if ((r->valid_round >= 0) == id_is_nil(r->valid_id)) return false;
+    if ((r->locked_round < 0 && r->locked_time_ns != 0) || (r->valid_round < 0 && r->valid_time_ns != 0))
+        return false;
     if (r->locked_round > r->valid_round) return false; /* locking also sets valid */
     if ((r->voted & 1) && r->step < CONS_STEP_PREVOTE) return false;
     if ((r->voted & 2) && r->step < CONS_STEP_PRECOMMIT) return false;
@@ -659,8 +664,15 @@ static void restore(consensus_t *c, const cons_persist_t *r)
 {
     c->locked_round = r->locked_round;
     memcpy(c->locked_id, r->locked_id, HASH_BYTES);
+    c->locked_time_ns = r->locked_time_ns;
     c->valid_round = r->valid_round;
     memcpy(c->valid_id, r->valid_id, HASH_BYTES);
+    c->valid_time_ns = r->valid_time_ns;
+    /* Both were valid when recorded, and validation is deterministic: knowing
+     * them again (with their times) keeps a repeated precommit's time later than
+     * its block's, and lets a proposer re-propose its valid value at once. */
+    if (r->locked_round >= 0) (void)block_note(c, r->locked_id, CONS_BLOCK_VALID, r->locked_time_ns);
+    if (r->valid_round >= 0) (void)block_note(c, r->valid_id, CONS_BLOCK_VALID, r->valid_time_ns);
     if (r->step == CONS_STEP_PROPOSE) {
         start_round(c, r->round);
         return;
@@ -711,6 +723,7 @@ static cairn_err on_start(consensus_t *c, const cons_input_t *in)
     c->n_last_commit = n_lc;
     c->n_decided = 0;
     c->locked_round = c->valid_round = -1;
+    c->locked_time_ns = c->valid_time_ns = 0;
     memset(c->locked_id, 0, HASH_BYTES);
     memset(c->valid_id, 0, HASH_BYTES);
     memset(c->prevote_id, 0, HASH_BYTES);
@@ -729,6 +742,7 @@ static cairn_err on_start(consensus_t *c, const cons_input_t *in)
 cairn_err consensus_step(consensus_t *c, const cons_input_t *in, int64_t now_ns,
                          cons_outputs_t *out)
 {
+    if (out->n > CONS_OUTPUTS_MAX - CONS_STEP_OUTPUTS_MAX) return CAIRN_ELIMIT;
     c->out = out;
     c->now_ns = now_ns;
     cairn_err rc;
@@ -812,8 +826,10 @@ void consensus_snapshot(const consensus_t *c, cons_persist_t *out)
     out->step = c->step;
     out->locked_round = c->locked_round;
     memcpy(out->locked_id, c->locked_id, HASH_BYTES);
+    out->locked_time_ns = c->locked_time_ns;
     out->valid_round = c->valid_round;
     memcpy(out->valid_id, c->valid_id, HASH_BYTES);
+    out->valid_time_ns = c->valid_time_ns;
     out->voted = c->voted;
     if (c->voted & 1) memcpy(out->prevote_id, c->prevote_id, HASH_BYTES);
     if (c->voted & 2) memcpy(out->precommit_id, c->precommit_id, HASH_BYTES);

@@ -35,7 +35,8 @@
 #include "base/error.h"
 #include "chain/chain.h"
 
-#define CONS_OUTPUTS_MAX 32     /* outputs of one step; the worst cascade needs < 20 */
+#define CONS_OUTPUTS_MAX 32      /* capacity of an output list */
+#define CONS_STEP_OUTPUTS_MAX 24 /* most outputs one step appends (the worst cascade: ~14) */
 #define CONS_ROUND_SLOTS 16     /* rounds whose votes are kept at once */
 #define CONS_ROUNDS_AHEAD 4     /* future rounds whose votes are stored */
 #define CONS_ROUND_MAX 100000   /* rounds beyond round + this are dropped */
@@ -69,14 +70,16 @@ typedef struct {
     uint8_t step;            /* enum cons_step */
     int32_t locked_round;    /* -1: none */
     uint8_t locked_id[HASH_BYTES];
-    int32_t valid_round;     /* -1: none */
+    int64_t locked_time_ns;  /* header time of the locked block (0 if none): a */
+    int32_t valid_round;     /* restarted core's precommit must be later than it */
     uint8_t valid_id[HASH_BYTES];
+    int64_t valid_time_ns;   /* header time of the valid block (0 if none) */
     uint8_t voted;           /* bit 0: prevoted in `round`, bit 1: precommitted */
     uint8_t prevote_id[HASH_BYTES];
     uint8_t precommit_id[HASH_BYTES];
 } cons_persist_t;
 
-#define CONS_PERSIST_BYTES 151 /* encoded size */
+#define CONS_PERSIST_BYTES 167 /* encoded size */
 
 /* ------------------------------------------------------------------ inputs */
 
@@ -229,7 +232,8 @@ consensus_t *consensus_new(const cons_config_t *cfg, const uint8_t *own_address)
 void consensus_free(consensus_t *c);
 
 /* Feeds one input. Outputs are appended to out (the caller sets out->n = 0 before
- * a batch; at least CONS_OUTPUTS_MAX - 20 slots must be free). CAIRN_OK if the
+ * a batch; LIMIT without doing anything if fewer than CONS_STEP_OUTPUTS_MAX slots
+ * are free). CAIRN_OK if the
  * input was used. A dropped input returns a specific error and counts in
  * consensus_drops(): BAD_HEIGHT (old or future height, stale timeout or answer),
  * BAD_VALIDATOR (not a validator, index/address mismatch), BAD_PROPOSER,

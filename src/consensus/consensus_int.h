@@ -68,8 +68,10 @@ struct consensus {
 
     int32_t locked_round;
     uint8_t locked_id[HASH_BYTES];
+    int64_t locked_time_ns;
     int32_t valid_round;
     uint8_t valid_id[HASH_BYTES];
+    int64_t valid_time_ns;
     uint8_t voted; /* in `round`: bit 0 prevote, bit 1 precommit */
     uint8_t prevote_id[HASH_BYTES];
     uint8_t precommit_id[HASH_BYTES];

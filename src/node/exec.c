@@ -385,7 +385,15 @@ typedef struct {
     bytes_view txs[MSG_TXS_MAX];
     bool ok[MSG_TXS_MAX];
     uint8_t *mem;
+    node_verified_cb done_cb; /* one client tx: tell the caller instead of admitting */
+    void *done_ctx;
 } verify_job;
+
+static void job_free(verify_job *j)
+{
+    if (j) free(j->mem);
+    free(j);
+}
 
 static void verify_work(uv_work_t *req)
 {
@@ -403,6 +411,16 @@ static void verify_done(uv_work_t *req, int status)
     struct node *n = j->n;
     n->verify_jobs--;
     n->sigs_verified += j->count;
+    if (j->done_cb) {
+        if (j->ok[0] && status == 0) {
+            uint8_t h[HASH_BYTES];
+            tx_hash(h, j->txs[0].p, j->txs[0].len);
+            mempool_sig_cache_add(n->mempool, h);
+        }
+        j->done_cb(j->done_ctx, status == 0 && j->ok[0] && !n->stopping);
+        job_free(j);
+        return;
+    }
     for (uint32_t i = 0; i < j->count && status == 0 && !n->stopping; i++) {
         if (!j->ok[i]) {
             n->txs_rejected_sig++;
@@ -414,19 +432,40 @@ static void verify_done(uv_work_t *req, int status)
         app_result_t res;
         if (node_tx_admit(n, j->txs[i].p, j->txs[i].len, &res, true) != CAIRN_OK) n->txs_rejected++;
     }
-    free(j->mem);
-    free(j);
+    job_free(j);
+}
+
+/* A job with room for `bytes` of transactions; NULL when out of memory or when
+ * NODE_VERIFY_JOBS_MAX jobs are already queued. */
+static verify_job *job_new(struct node *n, size_t bytes)
+{
+    if (n->verify_jobs >= NODE_VERIFY_JOBS_MAX || n->stopping) return NULL;
+    verify_job *j = calloc(1, sizeof *j);
+    if (j) j->mem = malloc(bytes ? bytes : 1);
+    if (!j || !j->mem) {
+        job_free(j);
+        return NULL;
+    }
+    j->n = n;
+    j->req.data = j;
+    return j;
+}
+
+static bool job_queue(struct node *n, verify_job *j)
+{
+    n->verify_jobs++;
+    if (uv_queue_work(&n->loop, &j->req, verify_work, verify_done) == 0) return true;
+    n->verify_jobs--;
+    job_free(j);
+    return false;
 }
 
 void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count)
 {
-    verify_job *j = calloc(1, sizeof *j);
     size_t total = 0;
     for (uint32_t i = 0; i < count; i++) total += txs[i].len;
-    if (j) j->mem = malloc(total ? total : 1);
-    if (!j || !j->mem || n->verify_jobs >= NODE_VERIFY_JOBS_MAX) {
-        if (j) free(j->mem);
-        free(j);
+    verify_job *j = job_new(n, total);
+    if (!j) {
         n->txs_rejected += count; /* overloaded: the peer's gossip is dropped */
         return;
     }
@@ -447,18 +486,25 @@ void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count)
         off += txs[i].len;
     }
     if (j->count == 0) {
-        free(j->mem);
-        free(j);
+        job_free(j);
         return;
     }
-    j->n = n;
-    j->req.data = j;
-    n->verify_jobs++;
-    if (uv_queue_work(&n->loop, &j->req, verify_work, verify_done) != 0) {
-        n->verify_jobs--;
-        free(j->mem);
-        free(j);
-    }
+    uint32_t queued = j->count;
+    if (!job_queue(n, j)) n->txs_rejected += queued; /* j is freed */
+}
+
+bool node_verify_submit(struct node *n, const uint8_t *raw, size_t len, node_verified_cb cb,
+                        void *ctx)
+{
+    verify_job *j = job_new(n, len);
+    if (!j) return false;
+    memcpy(j->mem, raw, len);
+    j->txs[0].p = j->mem;
+    j->txs[0].len = len;
+    j->count = 1;
+    j->done_cb = cb;
+    j->done_ctx = ctx;
+    return job_queue(n, j);
 }
 
 /* ------------------------------------------------------------------ admission */

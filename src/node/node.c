@@ -32,16 +32,8 @@ void node_fatal(struct node *n, const char *what, cairn_err rc)
     node_stop(n);
 }
 
-static cairn_err fail(char *errbuf, cairn_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static cairn_err fail(char *errbuf, cairn_err rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, NODE_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* One-line reason in errbuf, then the error. */
+#define fail(errbuf, rc, ...) cairn_fail((rc), (errbuf), NODE_ERR_MAX, __VA_ARGS__)
 
 static void path(char *out, const struct node *n, const char *rel)
 {
@@ -353,6 +345,9 @@ cairn_err node_open(const char *home, node_t **out, char *errbuf)
 
 cairn_err node_run(node_t *n)
 {
+    /* A peer or client that closes its end must not kill the node: writes to a
+     * closed socket fail with EPIPE instead (libuv leaves SIGPIPE to us). */
+    signal(SIGPIPE, SIG_IGN);
     uv_signal_start(&n->sigint, on_signal, SIGINT);
     uv_signal_start(&n->sigterm, on_signal, SIGTERM);
     uv_timer_start(&n->gossip_timer, tick, NODE_GOSSIP_MS, NODE_GOSSIP_MS);

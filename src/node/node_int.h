@@ -174,6 +174,13 @@ cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_resu
 /* Peer transactions: signatures checked on the thread pool, then admitted. */
 void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count);
 void node_txs_gossip_release(struct node *n);
+/* Checks one client transaction's signature on the thread pool; cb(ctx, ok) runs
+ * later on the loop (ok: the signature verifies, and the tx is in the verified
+ * cache, so node_tx_admit will not verify it again). false: not queued (too
+ * many jobs or stopping): the caller verifies on the loop instead. */
+typedef void (*node_verified_cb)(void *ctx, bool ok);
+bool node_verify_submit(struct node *n, const uint8_t *raw, size_t len, node_verified_cb cb,
+                        void *ctx);
 
 /* cons_io.c */
 void node_cons_feed(struct node *n, const cons_input_t *in);

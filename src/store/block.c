@@ -51,21 +51,24 @@ static void damage_log(const store_damage_list *l)
 
 /* ------------------------------------------------------------- results */
 
-/* version u8 | n u32 | n x (len u32 | bytes) | len u32 | block bytes */
-static cairn_err results_encode(const store_block_save_args *a, buf_t *out)
+cairn_err store_results_encode(const bytes_view *tx, uint32_t n, const uint8_t *block,
+                               size_t block_len, buf_t *out)
 {
+    if (n > BLOCK_TXS_MAX) return CAIRN_ETOO_LARGE;
     codec_writer w;
     codec_writer_init(&w, out);
     codec_put_u8(&w, RESULTS_VERSION);
-    codec_put_u32(&w, a->n_tx_results);
-    for (uint32_t i = 0; i < a->n_tx_results; i++)
-        codec_put_bytes(&w, a->tx_results[i].p, a->tx_results[i].len);
-    codec_put_bytes(&w, a->block_result, a->block_result_len);
+    codec_put_u32(&w, n);
+    for (uint32_t i = 0; i < n && !w.err; i++) {
+        if (tx[i].len > STORE_VALUE_MAX) return CAIRN_ETOO_LARGE;
+        codec_put_bytes(&w, tx[i].p, tx[i].len);
+    }
+    if (block_len > STORE_VALUE_MAX) return CAIRN_ETOO_LARGE;
+    codec_put_bytes(&w, block, block_len);
     return w.err;
 }
 
-/* Parses sealed-and-stripped results bytes; views point into p. */
-static cairn_err results_parse(const uint8_t *p, size_t n, uint32_t *count,
+cairn_err store_results_parse(const uint8_t *p, size_t n, uint32_t *count,
                                bytes_view *tx, uint32_t tx_max, bytes_view *block)
 {
     codec_reader r;
@@ -104,7 +107,7 @@ cairn_err store_results_load(store_t *s, uint64_t height, store_results_t *out)
     cairn_err rc = store_sealed_get(s, STORE_CF_RESULTS, key, 8, &v, &len);
     if (rc != CAIRN_OK) return rc;
     uint32_t count = 0;
-    rc = results_parse((const uint8_t *)v, len, &count, NULL, 0, NULL);
+    rc = store_results_parse((const uint8_t *)v, len, &count, NULL, 0, NULL);
     if (rc != CAIRN_OK) {
         rocksdb_free(v);
         return store_corrupt(STORE_CF_RESULTS, key, 8, "results do not parse");
@@ -118,7 +121,7 @@ cairn_err store_results_load(store_t *s, uint64_t height, store_results_t *out)
     }
     memcpy(out->mem, v, len);
     rocksdb_free(v);
-    rc = results_parse(out->mem, len, &out->n_tx, out->tx, count, &out->block);
+    rc = store_results_parse(out->mem, len, &out->n_tx, out->tx, count, &out->block);
     CAIRN_ASSERT(rc == CAIRN_OK);
     return CAIRN_OK;
 }
@@ -208,7 +211,8 @@ static cairn_err save_batch_fill(store_t *s, rocksdb_writebatch_t *wb,
         rocksdb_writebatch_put_cf(wb, s->cf[STORE_CF_TX_INDEX], (const char *)th,
                                   HASH_BYTES, (const char *)tv, sizeof tv);
     }
-    CAIRN_TRY(results_encode(a, results));
+    CAIRN_TRY(store_results_encode(a->tx_results, a->n_tx_results, a->block_result,
+                                   a->block_result_len, results));
     store_batch_put_sealed(s, wb, STORE_CF_RESULTS, hk, 8, results->data, results->len);
     if (a->state) CAIRN_TRY(store_batch_add_state(s, wb, a->state));
     store_meta_t m = {.height = height,
@@ -336,9 +340,11 @@ static cairn_err index_check(store_t *s, uint64_t h, const uint8_t id[HASH_BYTES
 }
 
 /* Witnesses of the block id of h: the seen commit, the next block's link and the
- * hash index. The block is taken as good if its body matches its header and at
- * least one independent witness (commit or next link) agrees; each disagreeing
- * witness is then the damaged record. If none agrees the block is the damage. */
+ * hash index. A link handed in by the caller comes from a verified block (the
+ * scrubber walks down from the tip) and decides alone. Otherwise the block is
+ * taken as undamaged if at least one independent witness (commit or next link)
+ * agrees, and each disagreeing witness is then the damaged record; if none
+ * agrees the block is. Any disagreement makes the read fail. */
 static cairn_err links_check(store_t *s, uint64_t h, const uint8_t id[HASH_BYTES],
                              const uint8_t *next_link, bool fetch_next,
                              store_damage_list *dl)
@@ -349,6 +355,7 @@ static cairn_err links_check(store_t *s, uint64_t h, const uint8_t id[HASH_BYTES
     CAIRN_TRY(commit_check(s, h, id, &commit_ok, dl));
     CAIRN_TRY(index_check(s, h, id, &index_ok, &index_missing));
     uint8_t fetched[HASH_BYTES];
+    bool next_trusted = next_link != NULL; /* from a block already verified */
     bool have_next = next_link != NULL;
     if (!have_next && fetch_next) {
         cairn_err rc = next_link_get(s, h, fetched);
@@ -363,11 +370,23 @@ static cairn_err links_check(store_t *s, uint64_t h, const uint8_t id[HASH_BYTES
     bool commit_usable = true;
     for (uint32_t i = 0; i < dl->n; i++)
         if (dl->d[i].cf == STORE_CF_COMMITS && dl->d[i].height == h) commit_usable = false;
+    if (next_trusted && !next_ok) {
+        /* The verified chain above outranks a commit the store cannot verify. */
+        store_damage_add(dl, STORE_CF_BLOCKS, h, hk, 8, CAIRN_ECORRUPT,
+                         "header hash is not the verified next block's last_block_id");
+        return CAIRN_OK;
+    }
     if (!commit_ok && !next_ok) {
         if (commit_usable || have_next) {
             store_damage_add(dl, STORE_CF_BLOCKS, h, hk, 8, CAIRN_ECORRUPT,
                              "header hash matches neither the seen commit nor the "
                              "next block's last_block_id");
+            return CAIRN_OK;
+        }
+        if (!index_ok) { /* no witness left: the block cannot be vouched for */
+            store_damage_add(dl, STORE_CF_BLOCKS, h, hk, 8, CAIRN_ECORRUPT,
+                             "no usable seen commit or next block, and the hash "
+                             "index does not know its header hash");
             return CAIRN_OK;
         }
     }

@@ -412,6 +412,28 @@ static cairn_err meta_load(store_t *s)
     return CAIRN_OK;
 }
 
+/* Verifies the tip block once at open, so damage there is reported at start-up.
+ * It does not fail the open: the node can still serve, scrub and repair. */
+static void tip_probe(store_t *s)
+{
+    uint64_t tip = atomic_load(&s->height);
+    if (tip == 0) return;
+    block_t b;
+    uint8_t id[HASH_BYTES];
+    store_damage_list dl;
+    dl.n = dl.dropped = 0;
+    cairn_err rc = store_height_verify(s, tip, NULL, false, &b, NULL, id, &dl);
+    if (rc == CAIRN_OK) {
+        block_free(&b);
+        if (memcmp(id, s->last_block_id, HASH_BYTES) != 0)
+            log_error("store: tip block %llu is not the block the tip record names",
+                      (unsigned long long)tip);
+        return;
+    }
+    log_error("store: tip block %llu fails its checks (%s): run a scrub and repair",
+              (unsigned long long)tip, cairn_strerror(rc));
+}
+
 cairn_err store_open(const char *path, const store_options *opt, store_t **out)
 {
     *out = NULL;
@@ -434,6 +456,7 @@ cairn_err store_open(const char *path, const store_options *opt, store_t **out)
         log_error("store: %s: cannot load meta: %s", path, cairn_strerror(rc));
         goto out;
     }
+    tip_probe(s);
     log_info("store: opened %s (heights %llu..%llu, sync=%d)", path,
              (unsigned long long)atomic_load(&s->base),
              (unsigned long long)atomic_load(&s->height), s->opt.sync);
@@ -617,6 +640,31 @@ cairn_err store_evidence_del(store_t *s, const uint8_t *key, size_t key_len)
                       key_len, &err);
     if (err) return store_db_error("delete", STORE_CF_EVIDENCE, key, key_len, err);
     return CAIRN_OK;
+}
+
+cairn_err store_evidence_foreach(store_t *s, size_t max_items, size_t *n_damaged,
+                                 store_evidence_cb cb, void *ctx)
+{
+    if (n_damaged) *n_damaged = 0;
+    store_iter it;
+    CAIRN_TRY(store_iter_open(s, &it, STORE_CF_EVIDENCE, NULL, 0, NULL, 0));
+    cairn_err rc;
+    size_t seen = 0;
+    while ((rc = store_iter_status(&it, STORE_CF_EVIDENCE)) == CAIRN_OK &&
+           seen < max_items) {
+        size_t kl = 0, vl = 0;
+        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it.it, &kl);
+        const char *v = rocksdb_iter_value(it.it, &vl);
+        if (store_unseal(STORE_CF_EVIDENCE, k, kl, v, &vl) != CAIRN_OK) {
+            if (n_damaged) (*n_damaged)++;
+        } else {
+            seen++;
+            if (!cb(k, kl, (const uint8_t *)v, vl, ctx)) break;
+        }
+        rocksdb_iter_next(it.it);
+    }
+    store_iter_close(&it);
+    return rc == CAIRN_ENOT_FOUND ? CAIRN_OK : rc;
 }
 
 /* ------------------------------------------------------------- debug / repair */

@@ -201,6 +201,13 @@ cairn_err store_evidence_get(store_t *s, const uint8_t *key, size_t key_len,
                              uint8_t **val, size_t *val_len) CAIRN_MUST_CHECK;
 cairn_err store_evidence_del(store_t *s, const uint8_t *key,
                              size_t key_len) CAIRN_MUST_CHECK;
+/* Calls cb for at most max_items entries in key order (key and value are valid
+ * only during the call); cb returns false to stop. Values failing their seal are
+ * logged, skipped and counted in *n_damaged (may be NULL). */
+typedef bool (*store_evidence_cb)(const uint8_t *key, size_t key_len, const uint8_t *val,
+                                  size_t val_len, void *ctx);
+cairn_err store_evidence_foreach(store_t *s, size_t max_items, size_t *n_damaged,
+                                 store_evidence_cb cb, void *ctx) CAIRN_MUST_CHECK;
 
 /* ------------------------------------------------------------- scrub */
 

@@ -112,6 +112,15 @@ cairn_err store_height_verify(store_t *s, uint64_t h, const uint8_t *next_link,
 cairn_err store_results_load(store_t *s, uint64_t height,
                              store_results_t *out) CAIRN_MUST_CHECK;
 
+/* Results record (docs/storage.md): version u8 | n u32 | n x (len u32 | bytes) |
+ * len u32 | block bytes. Parse is strict (encode(parse(b)) == b); views point
+ * into p; tx may be NULL (count only), at most tx_max views are filled. */
+cairn_err store_results_encode(const bytes_view *tx, uint32_t n, const uint8_t *block,
+                               size_t block_len, buf_t *out) CAIRN_MUST_CHECK;
+cairn_err store_results_parse(const uint8_t *p, size_t n, uint32_t *count,
+                              bytes_view *tx, uint32_t tx_max,
+                              bytes_view *block) CAIRN_MUST_CHECK;
+
 /* Iterator over one CF with bounds [lo, hi) (either may be NULL). Owns copies
  * of the bounds. */
 typedef struct {

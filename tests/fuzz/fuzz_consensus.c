@@ -191,7 +191,7 @@ static void step(fz_t *f, const cons_input_t *first)
         out.n = 0;
         cairn_err rc = consensus_step(f->c, &in, f->now, &out);
         (void)rc; /* dropped inputs are fine; the checks below are what matters */
-        CHECK(out.n <= CONS_OUTPUTS_MAX);
+        CHECK(out.n <= CONS_STEP_OUTPUTS_MAX); /* the documented worst cascade */
         check_outputs(f, &out);
         check_state(f);
         if (f->decided) { /* the shell applies the block and starts the next height */

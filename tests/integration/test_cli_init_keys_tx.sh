@@ -173,7 +173,7 @@ expect_fail "put needs --value" 2 "--value V is required" \
   "$CAIRN" tx put --from alice --key k --nonce 0 --chain-id cli-test --home "$H"
 expect_fail "keys without a subcommand" 2 "missing the subcommand" "$CAIRN" keys
 expect_fail "tx without a subcommand" 2 "missing the subcommand" "$CAIRN" tx
-expect_fail "unknown tx subcommand" 2 "unknown subcommand 'send'" "$CAIRN" tx send
+expect_fail "unknown tx subcommand" 2 "unknown subcommand 'frobnicate'" "$CAIRN" tx frobnicate
 expect_fail "option without its value" 2 "option '--amount' needs a value" \
   "$CAIRN" tx transfer --from alice --to "$BOB" --amount
 

@@ -80,8 +80,8 @@ def wait_height(nodes, h, timeout):
 
 def cut(i):
     rules = ("table inet cairncut { chain in { type filter hook input priority 0; policy drop; "
-             "iif lo accept; } chain out { type filter hook output priority 0; policy drop; "
-             "oif lo accept; } }")
+             "iif lo accept; }; chain out { type filter hook output priority 0; policy drop; "
+             "oif lo accept; }; }")
     if shutil.which("nft") and sh("ip", "netns", "exec", ns(i), "nft", rules, check=False).returncode == 0:
         return "nftables"
     sh("ip", "netns", "exec", ns(i), "ip", "link", "set", "eth0", "down")

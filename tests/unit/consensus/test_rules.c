@@ -239,9 +239,9 @@ static void persist_record_round_trips_and_rejects_bad_bytes(void **state)
     assert_int_equal(consensus_persist_decode(&back, b.data, b.len), CAIRN_OK);
     assert_memory_equal(&rec, &back, sizeof rec);
     assert_int_equal(consensus_persist_decode(&back, b.data, b.len - 1), CAIRN_ETRUNCATED);
-    b.data[0] = 2;
+    b.data[0] = 1; /* the old layout, without the block times */
     assert_int_equal(consensus_persist_decode(&back, b.data, b.len), CAIRN_EBAD_VERSION);
-    b.data[0] = 1;
+    b.data[0] = 2;
     b.data[14] = 5; /* locked_round 5 > round 0 */
     assert_int_equal(consensus_persist_decode(&back, b.data, b.len), CAIRN_EBAD_ENCODING);
     buf_deinit(&b);
@@ -255,11 +255,15 @@ static void restart_resumes_the_lock_and_repeats_its_vote(void **state)
     (void)state;
     h_t *h = h_new(false, 0);
     h_start(h);
-    assert_int_equal(h_feed_proposal(h, 0, 4, -1, CONS_BLOCK_VALID), CAIRN_OK);
+    cons_input_t p = h_proposal_in(h, 0, 4, -1, CONS_BLOCK_VALID);
+    p.u.proposal.block_time_ns = GENESIS_NS + 50 * MS_NS;
+    assert_int_equal(h_step(h, &p), CAIRN_OK);
     h_feed_votes(h, VOTE_PREVOTE, 0, 3, 4);
     cons_persist_t rec;
     consensus_snapshot(h->c, &rec);
+    assert_int_equal(rec.locked_time_ns, GENESIS_NS + 50 * MS_NS);
     consensus_free(h->c);
+    h->now = GENESIS_NS - 1000 * MS_NS; /* a clock running behind after the restart */
     h->c = consensus_new(&h->cfg, h->vs.v[h->own].address);
     cons_input_t in = {.kind = CONS_IN_START_HEIGHT};
     in.u.start.height = 1;
@@ -273,6 +277,7 @@ static void restart_resumes_the_lock_and_repeats_its_vote(void **state)
     const vote_t *pc = h_signed(h, VOTE_PRECOMMIT);
     assert_non_null(pc);
     assert_true(h_is_tag(pc->block_id, 4));
+    assert_true(pc->time_ns > GENESIS_NS + 50 * MS_NS); /* later than its block (BFT time) */
     const cons_output_t *t = h_out(h, CONS_OUT_SCHEDULE_TIMEOUT, 0);
     assert_non_null(t);
     assert_int_equal(t->u.timeout.step, CONS_STEP_PRECOMMIT);
@@ -363,6 +368,25 @@ static void malformed_or_stale_start_is_refused(void **state)
     h_free(h);
 }
 
+/* A list without room for a whole step is refused before anything happens. */
+static void a_step_needs_room_for_its_outputs(void **state)
+{
+    (void)state;
+    h_t *h = h_new(false, 0);
+    h_start(h);
+    cons_input_t in = {.kind = CONS_IN_TIMEOUT};
+    in.u.timeout.height = 1;
+    in.u.timeout.round = 0;
+    in.u.timeout.step = CONS_STEP_PROPOSE;
+    h->out.n = CONS_OUTPUTS_MAX - CONS_STEP_OUTPUTS_MAX + 1;
+    assert_int_equal(consensus_step(h->c, &in, h->now, &h->out), CAIRN_ELIMIT);
+    assert_int_equal(h->out.n, CONS_OUTPUTS_MAX - CONS_STEP_OUTPUTS_MAX + 1);
+    assert_int_equal(consensus_step_of(h->c), CONS_STEP_PROPOSE);
+    assert_int_equal(h_step(h, &in), CAIRN_OK); /* with room, the same input works */
+    assert_int_equal(consensus_step_of(h->c), CONS_STEP_PREVOTE);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +407,7 @@ int main(void)
         cmocka_unit_test(non_validator_never_signs),
         cmocka_unit_test(old_and_far_rounds_are_not_kept),
         cmocka_unit_test(malformed_or_stale_start_is_refused),
+        cmocka_unit_test(a_step_needs_room_for_its_outputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

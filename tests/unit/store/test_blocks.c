@@ -2,7 +2,9 @@
  * round trips, reopen, refusals that write nothing, crash atomicity, and
  * damage (flipped bytes, truncation, swapped blocks, deleted or altered index
  * entries, altered commits and results) that must read as CAIRN_ECORRUPT. */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,6 +264,62 @@ static void test_empty_store_takes_any_first_height_as_base(void **state)
     assert_int_equal(rep.damaged, 0);
     assert_int_equal(rep.heights_checked, 11);
     store_scrub_report_free(&rep);
+}
+
+static void test_sync_off_saves_survive_a_clean_close(void **state)
+{
+    fixture *f = *state;
+    store_close(f->s);
+    store_options o;
+    store_options_default(&o);
+    o.sync = false;
+    assert_int_equal(store_open(f->path, &o, &f->s), CAIRN_OK);
+    save_all(f->s, 10);
+    reopen(f);
+    assert_int_equal(store_height(f->s), 10);
+    for (uint64_t h = 1; h <= 10; h++) assert_block_reads_ok(f->s, h);
+}
+
+typedef struct {
+    store_t *s;
+    atomic_int done;
+    int reads, failures;
+} reader_state;
+
+static void *reader_main(void *arg)
+{
+    reader_state *r = arg;
+    while (!atomic_load(&r->done)) {
+        uint64_t tip = store_height(r->s);
+        if (tip == 0) continue;
+        block_t b;
+        if (store_block_get(r->s, tip, &b) != CAIRN_OK) r->failures++;
+        else block_free(&b);
+        uint8_t th[HASH_BYTES];
+        const fx_block *fb = &g_chain.b[tip - 1];
+        if (fb->n_txs) {
+            tx_hash(th, fb->block.txs[0].p, fb->block.txs[0].len);
+            if (store_tx_get(r->s, th, NULL, NULL, NULL, NULL) != CAIRN_OK) r->failures++;
+        }
+        r->reads++;
+    }
+    return NULL;
+}
+
+/* A reader on another thread never sees a height whose block, index entries
+ * and tx index are not all there. */
+static void test_reader_thread_never_sees_a_partial_block(void **state)
+{
+    fixture *f = *state;
+    reader_state r = {.s = f->s};
+    atomic_init(&r.done, 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, reader_main, &r), 0);
+    save_all(f->s, N_BLOCKS);
+    atomic_store(&r.done, 1);
+    pthread_join(t, NULL);
+    assert_true(r.reads > 0);
+    assert_int_equal(r.failures, 0);
 }
 
 /* ------------------------------------------------------------- refusals */
@@ -617,6 +675,29 @@ static void test_rewritten_block_with_fixed_index_reads_as_corrupt(void **state)
     fx_block_free(&forged);
 }
 
+/* Block 15, its seen commit and its hash index entry are all rewritten to agree
+ * with each other: only block 16's link still names the original, and the
+ * scrubber, trusting the verified chain above, names block 15. */
+static void test_rewritten_block_and_commit_are_caught_by_the_chain_above(void **state)
+{
+    fixture *f = *state;
+    fx_block forged;
+    assert_int_equal(fx_block_make(&forged, &g_chain, 15, g_chain.b[13].id, 1, 999), 0);
+    put_raw_height(f->s, STORE_CF_BLOCKS, 15, forged.raw.data, forged.raw.len);
+    put_raw_height(f->s, STORE_CF_COMMITS, 15, forged.commit.data, forged.commit.len);
+    uint8_t v[8] = {15, 0, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(store_debug_put_raw(f->s, STORE_CF_BLOCK_HASH, forged.id, HASH_BYTES,
+                                         v, 8),
+                     CAIRN_OK);
+    assert_int_equal(block_rc(f->s, 15), CAIRN_ECORRUPT);
+    store_scrub_report rep;
+    assert_int_equal(store_scrub(f->s, &rep, NULL, NULL), CAIRN_OK);
+    assert_true(report_has(&rep, STORE_CF_BLOCKS, 15));
+    assert_false(report_has(&rep, STORE_CF_BLOCKS, 16));
+    store_scrub_report_free(&rep);
+    fx_block_free(&forged);
+}
+
 static void test_rewritten_tip_block_reads_as_corrupt(void **state)
 {
     fixture *f = *state;
@@ -733,6 +814,8 @@ int main(void)
         TF(test_results_meta_and_state_are_saved_with_the_block),
         TF(test_reopen_returns_the_same_data),
         T(test_empty_store_takes_any_first_height_as_base),
+        T(test_sync_off_saves_survive_a_clean_close),
+        T(test_reader_thread_never_sees_a_partial_block),
         T(test_save_refuses_a_height_gap),
         T(test_save_refuses_a_block_not_linked_to_the_tip),
         T(test_save_refuses_a_wrong_block_id),
@@ -751,6 +834,7 @@ int main(void)
         TF(test_tx_index_pointing_to_another_tx_reads_as_corrupt),
         TF(test_seen_commit_for_another_block_reads_as_corrupt),
         TF(test_rewritten_block_with_fixed_index_reads_as_corrupt),
+        TF(test_rewritten_block_and_commit_are_caught_by_the_chain_above),
         TF(test_rewritten_tip_block_reads_as_corrupt),
         TF(test_damaged_results_read_as_corrupt),
         TF(test_scrub_lists_every_damage_not_just_the_first),

@@ -258,6 +258,45 @@ static void test_evidence_put_get_delete(void **state)
     assert_int_equal(store_evidence_get(f->s, key, 3, &v, &n), CAIRN_ENOT_FOUND);
 }
 
+typedef struct {
+    int n;
+    char keys[8][8];
+} ev_seen;
+
+static bool ev_cb(const uint8_t *key, size_t key_len, const uint8_t *val, size_t val_len,
+                  void *ctx)
+{
+    ev_seen *e = ctx;
+    (void)val;
+    (void)val_len;
+    if (e->n < 8 && key_len < 8) memcpy(e->keys[e->n], key, key_len);
+    e->n++;
+    return true;
+}
+
+static void test_evidence_foreach_skips_damaged_values_and_honours_the_limit(void **state)
+{
+    fixture *f = *state;
+    const char *keys[] = {"e1", "e2", "e3"};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_evidence_put(f->s, (const uint8_t *)keys[i], 2,
+                                            (const uint8_t *)"evidence", 8),
+                         CAIRN_OK);
+    assert_int_equal(store_debug_put_raw(f->s, STORE_CF_EVIDENCE, (const uint8_t *)"e2", 2,
+                                         (const uint8_t *)"evidence-and-junk", 17),
+                     CAIRN_OK);
+    ev_seen seen = {0};
+    size_t damaged = 0;
+    assert_int_equal(store_evidence_foreach(f->s, 100, &damaged, ev_cb, &seen), CAIRN_OK);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(damaged, 1);
+    assert_string_equal(seen.keys[0], "e1");
+    assert_string_equal(seen.keys[1], "e3");
+    ev_seen one = {0};
+    assert_int_equal(store_evidence_foreach(f->s, 1, NULL, ev_cb, &one), CAIRN_OK);
+    assert_int_equal(one.n, 1);
+}
+
 static void test_unsupported_format_version_refuses_to_open(void **state)
 {
     fixture *f = *state;
@@ -365,6 +404,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_value_moved_to_another_key_reads_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_state_value_reads_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_evidence_put_get_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_evidence_foreach_skips_damaged_values_and_honours_the_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsupported_format_version_refuses_to_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_meta_record_refuses_to_open_as_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_sst_file_is_reported_as_corrupt, setup, teardown),
