@@ -31,9 +31,13 @@
 typedef struct waiter {
     struct waiter *next;
     struct node_rpc *r;
-    rpc_call_t *call;
+    rpc_call_t *call; /* NULL: the call ended while the signature was being checked */
+    int kind;         /* BCAST_* */
+    bool listed;      /* in r->waiters: admitted, waiting for its block */
     uint8_t hash[HASH_BYTES];
     json_t *check_tx;
+    uint8_t *raw; /* the tx until it is admitted */
+    size_t len;
 } waiter;
 
 typedef struct node_rpc {
@@ -1134,67 +1138,17 @@ static json_t *check_json(const app_result_t *res)
     return j;
 }
 
-/* Admits the call's tx like a peer's. Returns the check result JSON (NULL: the
- * call was answered with an error); *admitted says whether the mempool took it. */
-static json_t *admit(node_rpc *r, rpc_call_t *call, const json_t *params,
-                     uint8_t hash[static HASH_BYTES], bool *admitted)
-{
-    struct node *n = r->n;
-    const char *s = str_param(params, "tx");
-    size_t max = n->cfg.mempool.max_tx_bytes, len = 0;
-    uint8_t *raw = malloc(max + 1);
-    *admitted = false;
-    if (!raw) {
-        fail_call(call, "out of memory");
-        return NULL;
-    }
-    if (!s || base64_decode(raw, max, &len, s, strlen(s)) != CAIRN_OK) {
-        free(raw);
-        char data[96];
-        snprintf(data, sizeof data, "tx must be base64 of at most %zu bytes", max);
-        fail_params(call, data);
-        return NULL;
-    }
-    tx_hash(hash, raw, len);
-    app_result_t res;
-    cairn_err rc = node_tx_admit(n, raw, len, &res, false);
-    free(raw);
-    if (rc == CAIRN_OK) *admitted = true;
-    else if (rc != CAIRN_EBAD_TX && rc != CAIRN_EBAD_SIGNATURE) {
-        if (rc == CAIRN_EDUPLICATE || rc == CAIRN_EEXISTS)
-            fail_call(call, "tx already exists in cache");
-        else
-            fail_call(call, "tx not admitted to the mempool: %s", cairn_strerror(rc));
-        return NULL;
-    }
-    json_t *j = check_json(&res);
-    if (!j) rpc_call_reply(call, NULL);
-    return j;
-}
+/* broadcast_tx_*: the tx's signature is checked on the thread pool
+ * (node_verify_submit), then the tx is admitted on the loop like a peer's. The
+ * call stays deferred through both steps; broadcast_tx_commit then waits in
+ * r->waiters for the block that holds the tx. */
+enum { BCAST_ASYNC, BCAST_SYNC, BCAST_COMMIT };
 
-static void broadcast_async_cb(void *ctx, rpc_call_t *call, const json_t *params)
+static void waiter_free(waiter *w)
 {
-    uint8_t hash[HASH_BYTES];
-    bool ok;
-    json_t *check = admit(self(ctx), call, params, hash, &ok);
-    if (!check) return;
-    /* CometBFT's async form does not wait for CheckTx: code 0 and the hash */
-    json_decref(check);
-    rpc_call_reply(call, json_pack("{s:i,s:s,s:s,s:s,s:o}", "code", 0, "data", "", "log", "",
-                                   "codespace", "", "hash", json_chain_hex(hash, HASH_BYTES)));
-}
-
-static void broadcast_sync_cb(void *ctx, rpc_call_t *call, const json_t *params)
-{
-    uint8_t hash[HASH_BYTES];
-    bool ok;
-    json_t *check = admit(self(ctx), call, params, hash, &ok);
-    if (!check) return;
-    json_t *res = json_pack("{s:O,s:s,s:O,s:s,s:o}", "code", json_object_get(check, "code"),
-                            "data", "", "log", json_object_get(check, "log"), "codespace", "",
-                            "hash", json_chain_hex(hash, HASH_BYTES));
-    json_decref(check);
-    rpc_call_reply(call, res);
+    json_decref(w->check_tx);
+    free(w->raw);
+    free(w);
 }
 
 static void waiter_unlink(waiter *w)
@@ -1204,14 +1158,17 @@ static void waiter_unlink(waiter *w)
             *pp = w->next;
             break;
         }
-    json_decref(w->check_tx);
-    free(w);
+    waiter_free(w);
 }
 
+/* Timeout or server shutdown. A waiter whose signature check is still running
+ * is freed by verified_cb, which always runs. */
 static void waiter_cancel(void *ctx, rpc_call_t *call)
 {
     (void)call;
-    waiter_unlink(ctx);
+    waiter *w = ctx;
+    if (w->listed) waiter_unlink(w);
+    else w->call = NULL;
 }
 
 static json_t *empty_tx_result(void)
@@ -1221,38 +1178,107 @@ static json_t *empty_tx_result(void)
     return json_chain_tx_result(&e);
 }
 
-static void broadcast_commit_cb(void *ctx, rpc_call_t *call, const json_t *params)
+/* Admits w's tx and answers (or, for an admitted broadcast_tx_commit, lists w
+ * to wait for its block). */
+static void admit_finish(waiter *w)
 {
-    node_rpc *r = self(ctx);
-    uint8_t hash[HASH_BYTES];
-    bool ok;
-    json_t *check = admit(r, call, params, hash, &ok);
-    if (!check) return;
-    if (!ok) { /* refused by CheckTx: answered at once, as CometBFT does */
-        rpc_call_reply(call, json_pack("{s:o,s:o,s:o,s:s}", "check_tx", check, "tx_result",
-                                       empty_tx_result(), "hash", json_chain_hex(hash, HASH_BYTES),
-                                       "height", "0"));
+    node_rpc *r = w->r;
+    rpc_call_t *call = w->call;
+    app_result_t res;
+    cairn_err rc = node_tx_admit(r->n, w->raw, w->len, &res, false);
+    free(w->raw);
+    w->raw = NULL;
+    if (rc != CAIRN_OK && rc != CAIRN_EBAD_TX && rc != CAIRN_EBAD_SIGNATURE) {
+        if (rc == CAIRN_EDUPLICATE || rc == CAIRN_EEXISTS)
+            fail_call(call, "tx already exists in cache");
+        else
+            fail_call(call, "tx not admitted to the mempool: %s", cairn_strerror(rc));
+        waiter_free(w);
         return;
     }
-    waiter *w = calloc(1, sizeof *w);
-    if (!w) {
+    json_t *check = check_json(&res), *hash = json_chain_hex(w->hash, HASH_BYTES), *out = NULL;
+    if (!check || !hash) {
         json_decref(check);
+        json_decref(hash);
+        rpc_call_reply(call, NULL);
+        waiter_free(w);
+        return;
+    }
+    if (w->kind == BCAST_COMMIT && rc == CAIRN_OK) {
+        json_decref(hash);
+        w->check_tx = check;
+        w->listed = true;
+        w->next = r->waiters;
+        r->waiters = w;
+        return;
+    }
+    if (w->kind == BCAST_ASYNC) /* CometBFT's async form does not report the check */
+        out = json_pack("{s:i,s:s,s:s,s:s,s:o}", "code", 0, "data", "", "log", "", "codespace",
+                        "", "hash", hash);
+    else if (w->kind == BCAST_SYNC)
+        out = json_pack("{s:O,s:s,s:O,s:s,s:o}", "code", json_object_get(check, "code"), "data",
+                        "", "log", json_object_get(check, "log"), "codespace", "", "hash", hash);
+    else /* refused by the check: answered at once, as CometBFT does */
+        out = json_pack("{s:O,s:o,s:o,s:s}", "check_tx", check, "tx_result", empty_tx_result(),
+                        "hash", hash, "height", "0");
+    json_decref(check);
+    rpc_call_reply(call, out);
+    waiter_free(w);
+}
+
+static void verified_cb(void *ctx, bool ok)
+{
+    (void)ok; /* node_tx_admit decides; a verified signature is in the cache by now */
+    waiter *w = ctx;
+    if (!w->call) {
+        waiter_free(w); /* the call ended (timeout, shutdown): r may be gone */
+        return;
+    }
+    admit_finish(w);
+}
+
+static void broadcast_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    struct node *n = r->n;
+    const char *m = rpc_call_method(call);
+    int kind = !strcmp(m, "broadcast_tx_commit") ? BCAST_COMMIT
+               : !strcmp(m, "broadcast_tx_sync") ? BCAST_SYNC
+                                                  : BCAST_ASYNC;
+    const char *s = str_param(params, "tx");
+    size_t max = n->cfg.mempool.max_tx_bytes;
+    waiter *w = calloc(1, sizeof *w);
+    if (w) w->raw = malloc(max + 1);
+    if (!w || !w->raw) {
+        if (w) waiter_free(w);
         fail_call(call, "out of memory");
+        return;
+    }
+    if (!s || base64_decode(w->raw, max, &w->len, s, strlen(s)) != CAIRN_OK) {
+        char data[96];
+        snprintf(data, sizeof data, "tx must be base64 of at most %zu bytes", max);
+        fail_params(call, data);
+        waiter_free(w);
         return;
     }
     w->r = r;
     w->call = call;
-    w->check_tx = check;
-    memcpy(w->hash, hash, HASH_BYTES);
-    if (rpc_call_defer(call, r->n->cfg.rpc.broadcast_tx_commit_timeout_ms,
-                       "timed out waiting for tx to be included in a block", waiter_cancel,
-                       w) != CAIRN_OK) {
-        json_decref(check);
-        free(w);
-        return; /* the call was answered with an error */
+    w->kind = kind;
+    tx_hash(w->hash, w->raw, w->len);
+    cairn_err rc = mempool_precheck(n->mempool, w->hash, w->len);
+    if (rc != CAIRN_OK || mempool_sig_cache_has(n->mempool, w->hash)) {
+        admit_finish(w); /* refused at once, or its signature is known: no job needed */
+        return;
     }
-    w->next = r->waiters;
-    r->waiters = w;
+    if (rpc_call_defer(call, n->cfg.rpc.broadcast_tx_commit_timeout_ms,
+                       kind == BCAST_COMMIT ? "timed out waiting for tx to be included in a block"
+                                            : "timed out checking the tx",
+                       waiter_cancel, w) != CAIRN_OK) {
+        waiter_free(w); /* the call was answered with an error */
+        return;
+    }
+    if (!node_verify_submit(n, w->raw, w->len, verified_cb, w))
+        admit_finish(w); /* the pool is busy: verify on the loop */
 }
 
 static void check_tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
@@ -1605,9 +1631,9 @@ static const method_def METHODS[] = {
      5},
     {"block_search", block_search_cb,
      {{"query", RPC_PARAM_STRING, true}, P_PAGE, {"order_by", RPC_PARAM_STRING, false}}, 4},
-    {"broadcast_tx_async", broadcast_async_cb, {P_TX}, 1},
-    {"broadcast_tx_sync", broadcast_sync_cb, {P_TX}, 1},
-    {"broadcast_tx_commit", broadcast_commit_cb, {P_TX}, 1},
+    {"broadcast_tx_async", broadcast_cb, {P_TX}, 1},
+    {"broadcast_tx_sync", broadcast_cb, {P_TX}, 1},
+    {"broadcast_tx_commit", broadcast_cb, {P_TX}, 1},
     {"check_tx", check_tx_cb, {P_TX}, 1},
     {"num_unconfirmed_txs", unconfirmed_cb, {{0}}, 0},
     {"unconfirmed_txs", unconfirmed_cb, {{"limit", RPC_PARAM_INT, false}}, 1},
