@@ -48,12 +48,14 @@ typedef struct node_rpc {
     waiter *waiters;
     int64_t last_block_time_ns; /* header time of the previous committed block */
     /* what was already added to the counters */
-    uint64_t rep_txs, rep_sigs, rep_synced, rep_blocks;
+    uint64_t rep_txs, rep_sigs, rep_synced, rep_blocks, rep_rej, rep_rej_sig, rep_votes,
+        rep_props;
     uint64_t rep_sent[P2P_CHANNELS_MAX], rep_recv[P2P_CHANNELS_MAX];
     uint8_t rep_ch[P2P_CHANNELS_MAX];
     uint32_t n_rep_ch;
     metric_t *m_height, *m_round, *m_interval, *m_txs, *m_mp_size, *m_mp_bytes, *m_peers,
-        *m_sent, *m_recv, *m_sigs, *m_sync_blocks, *m_synced, *m_catching_up;
+        *m_sent, *m_recv, *m_sigs, *m_sync_blocks, *m_synced, *m_catching_up, *m_rejected,
+        *m_dropped, *m_jobs;
 } node_rpc;
 
 #define METRIC(expr)                                                               \
@@ -1546,6 +1548,16 @@ static cairn_err metrics_setup(node_rpc *r)
     CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_sync_catching_up",
                                "1 while block sync is behind the peers, else 0.", NULL, 0,
                                &r->m_catching_up));
+    static const char *const why[] = {"reason"}, *const kind[] = {"kind"};
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_mempool_txs_rejected_total",
+                               "Peer transactions not admitted, by reason (signature or check).",
+                               why, 1, &r->m_rejected));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_consensus_msgs_dropped_total",
+                               "Consensus messages from peers dropped (bad or unusable), by kind.",
+                               kind, 1, &r->m_dropped));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_verify_jobs",
+                               "Signature verification jobs on the thread pool.", NULL, 0,
+                               &r->m_jobs));
     /* counters show from the start, at 0 */
     metric_t *zero[] = {r->m_txs, r->m_sigs, r->m_sync_blocks, r->m_synced};
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
@@ -1574,6 +1586,13 @@ static void metrics_update(node_rpc *r)
     METRIC(metrics_gauge_set(r->m_mp_size, NULL, (double)mempool_count(n->mempool)));
     METRIC(metrics_gauge_set(r->m_mp_bytes, NULL, (double)mempool_bytes(n->mempool)));
     METRIC(metrics_gauge_set(r->m_catching_up, NULL, node_catching_up(n) ? 1 : 0));
+    METRIC(metrics_gauge_set(r->m_jobs, NULL, (double)n->verify_jobs));
+    const char *sig[] = {"signature"}, *chk[] = {"check"}, *vote[] = {"vote"},
+               *prop[] = {"proposal"};
+    counter_to(r->m_rejected, sig, n->txs_rejected_sig, &r->rep_rej_sig);
+    counter_to(r->m_rejected, chk, n->txs_rejected, &r->rep_rej);
+    counter_to(r->m_dropped, vote, n->votes_dropped, &r->rep_votes);
+    counter_to(r->m_dropped, prop, n->proposals_dropped, &r->rep_props);
     if (!n->p2p) return;
     p2p_stats s;
     p2p_stats_get(n->p2p, &s);
