@@ -167,8 +167,11 @@ int cli_devnet(int argc, char **argv)
             break;
         case 'H': home_arg = optarg; break;
         case 'p':
-            if (!cli_parse_u64(optarg, &v) || v < 1024 || v > 65000)
-                return cli_usage_error("devnet", "--base-port must be 1024..65000");
+            /* Below Linux's ephemeral range (32768+): an outgoing connection of
+             * one node may otherwise hold the port another is about to bind. */
+            if (!cli_parse_u64(optarg, &v) || v < 1024 || v + 10 * 16 > 32768)
+                return cli_usage_error("devnet", "--base-port must be 1024..32600 (below the "
+                                                 "ephemeral ports)");
             o.base_port = (uint16_t)v;
             break;
         case 'r': reset = true; break;

@@ -44,9 +44,12 @@ def log(*a):
 
 
 def free_base_port(span):
-    """A base port with `span` free ports above it (checked by binding)."""
+    """A base port with `span` free ports above it (checked by binding), below
+    Linux's ephemeral range (32768+): a node's outgoing connection may take any
+    ephemeral port as its source, including one a node not yet started would
+    listen on."""
     for _ in range(200):
-        base = random.randrange(20000, 60000 - span, 10)
+        base = random.randrange(20000, 32000 - span, 10)
         ok = True
         for port in range(base, base + span):
             s = socket.socket()

@@ -84,7 +84,8 @@ function portFree(port) {
 
 async function freeBase(span) {
   for (let i = 0; i < 200; i++) {
-    const base = 20000 + 10 * Math.floor(Math.random() * ((60000 - span - 20000) / 10));
+    // Below the ephemeral range (32768+), where outgoing connections take ports.
+    const base = 20000 + 10 * Math.floor(Math.random() * ((32000 - span - 20000) / 10));
     let ok = true;
     for (let p = base; ok && p < base + span; p++) ok = await portFree(p);
     if (ok) return base;
