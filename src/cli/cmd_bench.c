@@ -28,6 +28,7 @@
 #define BATCH_MAX 100
 #define POLL_MS 50
 #define REASONS_MAX 16
+#define IN_FLIGHT_MAX 4000 /* open-ended rate: accepted but not yet committed */
 
 static const char usage_text[] =
     "usage: cairn bench [--node URL] [--home DIR] [--rate R] [--duration S] [--json]\n"
@@ -35,7 +36,8 @@ static const char usage_text[] =
     "Load generator: signs transfers from the funded accounts user0, user1, ... found\n"
     "in DIR/keys (default ~/.cairn-devnet, as `make devnet` writes them) before\n"
     "measuring, submits them to the node at URL (default http://127.0.0.1:26657) at\n"
-    "R transactions per second (0, the default: as fast as the node takes them) for\n"
+    "R transactions per second (0, the default: as fast as the network commits them,\n"
+    "keeping at most 4000 submitted but uncommitted) for\n"
     "S seconds (default 20), then waits for them to commit. Prints a progress line\n"
     "every second and a report: committed tx/s, commit latency p50/p90/p99/max (from\n"
     "submission until the bench saw the block, polled every 50 ms), rejections by\n"
@@ -79,8 +81,21 @@ static double now_s(const bench_state *b)
 
 static uint64_t siphash_cb(const void *k, size_t n, void *ctx) { return hash_short(ctx, k, n); }
 
-static void reason_add(bench_state *b, const char *why)
+/* Reasons are grouped by their words: "nonce 5, expected 3" and "nonce 9,
+ * expected 4" are one reason, "nonce N, expected N". */
+static void reason_add(bench_state *b, const char *text)
 {
+    char why[APP_LOG_MAX];
+    size_t o = 0;
+    for (const char *p = text; *p && o + 2 < sizeof why; p++) {
+        if (*p >= '0' && *p <= '9') {
+            while (p[1] >= '0' && p[1] <= '9') p++;
+            why[o++] = 'N';
+        } else {
+            why[o++] = *p;
+        }
+    }
+    why[o] = 0;
     for (uint32_t i = 0; i < b->n_reasons; i++)
         if (!strcmp(b->reasons[i].reason, why)) {
             b->reasons[i].count++;
@@ -393,7 +408,7 @@ int cli_bench(int argc, char **argv)
     b.height_seen = b.start_height;
     /* Enough transactions for the run: the rate times the duration, or for an
      * open-ended rate a budget the machine can sign in a few seconds. */
-    size_t total = rate > 0 ? (size_t)(rate * duration) + 1 : (size_t)(3000 * duration);
+    size_t total = rate > 0 ? (size_t)(rate * duration) + 1 : (size_t)(8000 * duration);
     uint32_t senders = 0;
     clock_gettime(CLOCK_MONOTONIC, &b.t0);
     if (!json) fprintf(stderr, "signing transactions...\n");
@@ -409,6 +424,7 @@ int cli_bench(int argc, char **argv)
         if (!sending && (b.committed >= b.accepted || t > duration + 30)) break;
         if (sending) {
             size_t want = BATCH_MAX;
+            if (rate == 0 && b.accepted - b.committed >= IN_FLIGHT_MAX) want = 0; /* back-pressure */
             if (rate > 0) {
                 double due = (t - send_credit_at) * rate;
                 want = due < 1 ? 0 : due > BATCH_MAX ? BATCH_MAX : (size_t)due;
@@ -433,7 +449,7 @@ int cli_bench(int argc, char **argv)
                     (unsigned long long)b.committed, (unsigned long long)b.height_seen);
             next_print = t + 1;
         }
-        if (!sending || rate > 0) usleep(2000);
+        if (!sending || rate > 0 || b.accepted - b.committed >= IN_FLIGHT_MAX) usleep(2000);
     }
     if (!json) fprintf(stderr, "\n");
     rc = report(&b, rate, duration, senders, json);

@@ -376,22 +376,32 @@ void node_txs_gossip_release(struct node *n)
 
 /* ------------------------------------------------------------------ verification off the loop */
 
-/* A batch of peer transactions whose signatures are checked on libuv's thread
- * pool. The work function reads only the job and the chain id (immutable). */
-typedef struct {
+/* Transactions whose signatures are checked on libuv's thread pool, a batch from
+ * a peer or one from a client. The work function reads only its job and the
+ * chain id (immutable). Jobs finish in any order but are carried out in the
+ * order they were submitted (jobs_head..jobs_tail): a sender's nonces that
+ * arrived in order are admitted in order, whichever core checked them first. */
+typedef struct verify_job {
     uv_work_t req;
     struct node *n;
+    struct verify_job *next; /* submission order */
+    bool finished;
+    int status;
     uint32_t count;
-    bytes_view txs[MSG_TXS_MAX];
-    bool ok[MSG_TXS_MAX];
-    uint8_t *mem;
-    node_verified_cb done_cb; /* one client tx: tell the caller instead of admitting */
+    bytes_view *txs;
+    uint8_t *ok;    /* in: 1 if the signature is already known good; out: verdict */
+    uint8_t *mem;   /* the tx bytes */
+    size_t bytes;
+    node_verified_cb done_cb; /* a client tx: tell the caller instead of admitting */
     void *done_ctx;
 } verify_job;
 
 static void job_free(verify_job *j)
 {
-    if (j) free(j->mem);
+    if (!j) return;
+    free(j->mem);
+    free(j->txs);
+    free(j->ok);
     free(j);
 }
 
@@ -399,9 +409,30 @@ static void verify_work(uv_work_t *req)
 {
     verify_job *j = req->data;
     for (uint32_t i = 0; i < j->count; i++) {
+        if (j->ok[i]) continue;
         tx_t tx;
         j->ok[i] = tx_decode(&tx, j->txs[i].p, j->txs[i].len) == CAIRN_OK &&
                    tx_verify(&tx, &j->n->chain_id) == CAIRN_OK;
+    }
+}
+
+static void job_carry_out(struct node *n, verify_job *j)
+{
+    bool usable = j->status == 0 && !n->stopping;
+    for (uint32_t i = 0; i < j->count && usable; i++) {
+        if (!j->ok[i]) continue;
+        uint8_t h[HASH_BYTES];
+        tx_hash(h, j->txs[i].p, j->txs[i].len);
+        mempool_sig_cache_add(n->mempool, h);
+    }
+    if (j->done_cb) {
+        j->done_cb(j->done_ctx, usable && j->ok[0]);
+        return;
+    }
+    for (uint32_t i = 0; i < j->count && usable; i++) {
+        app_result_t res;
+        if (!j->ok[i]) n->txs_rejected_sig++;
+        else if (node_tx_admit(n, j->txs[i].p, j->txs[i].len, &res, true) != CAIRN_OK) n->txs_rejected++;
     }
 }
 
@@ -409,40 +440,34 @@ static void verify_done(uv_work_t *req, int status)
 {
     verify_job *j = req->data;
     struct node *n = j->n;
-    n->verify_jobs--;
-    n->sigs_verified += j->count;
-    if (j->done_cb) {
-        if (j->ok[0] && status == 0) {
-            uint8_t h[HASH_BYTES];
-            tx_hash(h, j->txs[0].p, j->txs[0].len);
-            mempool_sig_cache_add(n->mempool, h);
-        }
-        j->done_cb(j->done_ctx, status == 0 && j->ok[0] && !n->stopping);
-        job_free(j);
-        return;
+    j->finished = true;
+    j->status = status;
+    while (n->jobs_head && n->jobs_head->finished) {
+        verify_job *head = n->jobs_head;
+        n->jobs_head = head->next;
+        if (!n->jobs_head) n->jobs_tail = NULL;
+        n->verify_jobs--;
+        n->verify_bytes -= head->bytes;
+        n->sigs_verified += head->count;
+        job_carry_out(n, head);
+        job_free(head);
     }
-    for (uint32_t i = 0; i < j->count && status == 0 && !n->stopping; i++) {
-        if (!j->ok[i]) {
-            n->txs_rejected_sig++;
-            continue;
-        }
-        uint8_t h[HASH_BYTES];
-        tx_hash(h, j->txs[i].p, j->txs[i].len);
-        mempool_sig_cache_add(n->mempool, h);
-        app_result_t res;
-        if (node_tx_admit(n, j->txs[i].p, j->txs[i].len, &res, true) != CAIRN_OK) n->txs_rejected++;
-    }
-    job_free(j);
 }
 
-/* A job with room for `bytes` of transactions; NULL when out of memory or when
- * NODE_VERIFY_JOBS_MAX jobs are already queued. */
-static verify_job *job_new(struct node *n, size_t bytes)
+/* A job for `count` transactions of `bytes` in all; NULL when out of memory,
+ * stopping, or when NODE_VERIFY_JOBS_MAX jobs or NODE_VERIFY_BYTES_MAX bytes
+ * are already waiting. */
+static verify_job *job_new(struct node *n, uint32_t count, size_t bytes)
 {
-    if (n->verify_jobs >= NODE_VERIFY_JOBS_MAX || n->stopping) return NULL;
+    if (n->stopping || n->verify_jobs >= NODE_VERIFY_JOBS_MAX ||
+        bytes > NODE_VERIFY_BYTES_MAX - n->verify_bytes)
+        return NULL;
     verify_job *j = calloc(1, sizeof *j);
-    if (j) j->mem = malloc(bytes ? bytes : 1);
-    if (!j || !j->mem) {
+    if (!j) return NULL;
+    j->mem = malloc(bytes ? bytes : 1);
+    j->txs = calloc(count ? count : 1, sizeof *j->txs);
+    j->ok = calloc(count ? count : 1, 1);
+    if (!j->mem || !j->txs || !j->ok) {
         job_free(j);
         return NULL;
     }
@@ -451,39 +476,44 @@ static verify_job *job_new(struct node *n, size_t bytes)
     return j;
 }
 
+static void job_add_tx(verify_job *j, const uint8_t *raw, size_t len, bool known_good)
+{
+    memcpy(j->mem + j->bytes, raw, len);
+    j->txs[j->count].p = j->mem + j->bytes;
+    j->txs[j->count].len = len;
+    j->ok[j->count] = known_good;
+    j->count++;
+    j->bytes += len;
+}
+
 static bool job_queue(struct node *n, verify_job *j)
 {
+    if (uv_queue_work(&n->loop, &j->req, verify_work, verify_done) != 0) {
+        job_free(j);
+        return false;
+    }
+    if (n->jobs_tail) n->jobs_tail->next = j;
+    else n->jobs_head = j;
+    n->jobs_tail = j;
     n->verify_jobs++;
-    if (uv_queue_work(&n->loop, &j->req, verify_work, verify_done) == 0) return true;
-    n->verify_jobs--;
-    job_free(j);
-    return false;
+    n->verify_bytes += j->bytes;
+    return true;
 }
 
 void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count)
 {
     size_t total = 0;
     for (uint32_t i = 0; i < count; i++) total += txs[i].len;
-    verify_job *j = job_new(n, total);
+    verify_job *j = job_new(n, count, total);
     if (!j) {
         n->txs_rejected += count; /* overloaded: the peer's gossip is dropped */
         return;
     }
-    size_t off = 0;
     for (uint32_t i = 0; i < count; i++) {
         uint8_t h[HASH_BYTES];
         tx_hash(h, txs[i].p, txs[i].len);
         if (mempool_precheck(n->mempool, h, txs[i].len) != CAIRN_OK) continue;
-        if (mempool_sig_cache_has(n->mempool, h)) {
-            app_result_t res;
-            if (node_tx_admit(n, txs[i].p, txs[i].len, &res, true) != CAIRN_OK) n->txs_rejected++;
-            continue;
-        }
-        memcpy(j->mem + off, txs[i].p, txs[i].len);
-        j->txs[j->count].p = j->mem + off;
-        j->txs[j->count].len = txs[i].len;
-        j->count++;
-        off += txs[i].len;
+        job_add_tx(j, txs[i].p, txs[i].len, mempool_sig_cache_has(n->mempool, h));
     }
     if (j->count == 0) {
         job_free(j);
@@ -496,12 +526,16 @@ void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count)
 bool node_verify_submit(struct node *n, const uint8_t *raw, size_t len, node_verified_cb cb,
                         void *ctx)
 {
-    verify_job *j = job_new(n, len);
+    uint8_t h[HASH_BYTES];
+    tx_hash(h, raw, len);
+    bool known = mempool_sig_cache_has(n->mempool, h);
+    if (known && !n->jobs_head && !n->stopping) { /* nothing to check, nothing to wait for */
+        cb(ctx, true);
+        return true;
+    }
+    verify_job *j = job_new(n, 1, len);
     if (!j) return false;
-    memcpy(j->mem, raw, len);
-    j->txs[0].p = j->mem;
-    j->txs[0].len = len;
-    j->count = 1;
+    job_add_tx(j, raw, len, known);
     j->done_cb = cb;
     j->done_ctx = ctx;
     return job_queue(n, j);

@@ -39,7 +39,8 @@
 #define NODE_STATUS_MS 1000
 #define NODE_SYNC_REQUEST_TIMEOUT_MS 5000
 #define NODE_TX_FLUSH_MS 10
-#define NODE_VERIFY_JOBS_MAX 64
+#define NODE_VERIFY_JOBS_MAX 8192            /* signature-check jobs waiting */
+#define NODE_VERIFY_BYTES_MAX ((size_t)64 << 20) /* tx bytes they hold */
 
 /* WAL record types (consensus defines their payloads). */
 #define WAL_REC_PERSIST 1
@@ -136,7 +137,9 @@ struct node {
     uv_timer_t tx_flush_timer;
     bytes_view out_txs[MSG_TXS_MAX]; /* admitted, waiting to be gossiped (owned) */
     uint32_t n_out_txs;
-    uint32_t verify_jobs; /* on the thread pool */
+    uint32_t verify_jobs; /* on the thread pool, or done and waiting for earlier ones */
+    size_t verify_bytes;
+    struct verify_job *jobs_head, *jobs_tail; /* submission order */
 };
 
 /* node.c */
@@ -175,9 +178,11 @@ cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_resu
 void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count);
 void node_txs_gossip_release(struct node *n);
 /* Checks one client transaction's signature on the thread pool; cb(ctx, ok) runs
- * later on the loop (ok: the signature verifies, and the tx is in the verified
- * cache, so node_tx_admit will not verify it again). false: not queued (too
- * many jobs or stopping): the caller verifies on the loop instead. */
+ * on the loop once it and every transaction submitted before it are checked (ok:
+ * the signature verifies and is in the verified cache, so node_tx_admit will not
+ * verify it again). cb runs before this returns when the signature is already
+ * known and nothing waits before it. false: not queued (too much waiting, or
+ * stopping): the caller answers "busy" rather than overtake queued ones. */
 typedef void (*node_verified_cb)(void *ctx, bool ok);
 bool node_verify_submit(struct node *n, const uint8_t *raw, size_t len, node_verified_cb cb,
                         void *ctx);

@@ -1268,8 +1268,8 @@ static void broadcast_cb(void *ctx, rpc_call_t *call, const json_t *params)
     w->kind = kind;
     tx_hash(w->hash, w->raw, w->len);
     cairn_err rc = mempool_precheck(n->mempool, w->hash, w->len);
-    if (rc != CAIRN_OK || mempool_sig_cache_has(n->mempool, w->hash)) {
-        admit_finish(w); /* refused at once, or its signature is known: no job needed */
+    if (rc != CAIRN_OK) {
+        admit_finish(w); /* refused at once */
         return;
     }
     if (rpc_call_defer(call, n->cfg.rpc.broadcast_tx_commit_timeout_ms,
@@ -1279,8 +1279,13 @@ static void broadcast_cb(void *ctx, rpc_call_t *call, const json_t *params)
         waiter_free(w); /* the call was answered with an error */
         return;
     }
-    if (!node_verify_submit(n, w->raw, w->len, verified_cb, w))
-        admit_finish(w); /* the pool is busy: verify on the loop */
+    /* In submission order, even when the signature is already known, so that a
+     * client's consecutive nonces are admitted in the order it sent them. */
+    if (!node_verify_submit(n, w->raw, w->len, verified_cb, w)) {
+        fail_call(call, "node busy: too many transactions waiting for their signature check; "
+                        "retry later");
+        waiter_free(w);
+    }
 }
 
 static void check_tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
