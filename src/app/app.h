@@ -62,6 +62,7 @@ const char *app_code_str(uint32_t code);
 
 /* Flags of check_tx / deliver_tx. */
 #define APP_TX_SIG_VERIFIED 0x1u /* the caller verified this tx's signature */
+#define APP_TX_DRY_RUN 0x2u      /* check_tx only: report the result, change no state */
 
 #define APP_LOG_MAX 160
 #define APP_EVENT_ATTRS_MAX 5

@@ -229,7 +229,7 @@ static void events_fill(app_result_t *res, const tx_t *tx, const uint8_t from[AD
 /* Runs a decoded tx against ovl (over committed state). Either every check
  * passes and all its writes land in ovl, or res->code says why and ovl is
  * unchanged (invariant 3). Returns only internal errors. */
-static cairn_err execute(ledger *L, kv_mem *ovl, const tx_t *tx, app_result_t *res)
+static cairn_err execute(ledger *L, kv_mem *ovl, const tx_t *tx, bool dry, app_result_t *res)
 {
     uint8_t from[ADDR_BYTES];
     key_address(from, tx->sender);
@@ -275,6 +275,11 @@ static cairn_err execute(ledger *L, kv_mem *ovl, const tx_t *tx, app_result_t *r
         }
     }
     /* All checks passed: from here on only writes. */
+    if (dry) {
+        result_set(res, APP_CODE_OK, "%s", "");
+        events_fill(res, tx, from);
+        return CAIRN_OK;
+    }
     s.balance -= to_self ? tx->fee : need;
     s.nonce++;
     CAIRN_TRY(account_write(ovl, from, &s));
@@ -320,7 +325,7 @@ static cairn_err run_tx(ledger *L, kv_mem *ovl, const uint8_t *raw, size_t n, un
             return CAIRN_OK;
         }
     }
-    return execute(L, ovl, &tx, res);
+    return execute(L, ovl, &tx, (flags & APP_TX_DRY_RUN) != 0, res);
 }
 
 /* ------------------------------------------------------------ app_ops */

@@ -1316,9 +1316,7 @@ static void check_tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
         rc = CAIRN_OK;
     } else {
         n->sigs_verified++;
-#ifdef APP_TX_DRY_RUN
         rc = app_check_tx(n->app, raw, len, APP_TX_SIG_VERIFIED | APP_TX_DRY_RUN, &res);
-#endif
     }
     free(raw);
     if (rc) {
