@@ -19,7 +19,7 @@
 #define FUTURE_MAX 256       /* buffered messages for the next height, per node */
 #define KNOWN_MAX 64         /* blocks a node received at its current height */
 #define QUEUE_MAX 512        /* inputs queued for a node within one event */
-#define WAL_MAX 8192         /* WAL records of one height */
+#define WAL_MAX (1u << 20)   /* WAL records of one height (grows on demand) */
 #define LIVE_BOUND (40 * SEC) /* progress bound once the network is healed */
 #define GOSSIP_NS (150 * MS)
 
@@ -176,7 +176,7 @@ typedef struct {
     cert_t **chain_cert;
     size_t chain_cap;
     walrec_t *wal;
-    uint32_t wal_n, wal_synced;
+    uint32_t wal_n, wal_synced, wal_cap;
     bool s_has;
     uint64_t s_h;
     uint32_t s_r;
@@ -579,7 +579,12 @@ static void node_enqueue(node_t *x, const cons_input_t *in)
 
 static void wal_append(node_t *x, uint8_t kind, const cons_persist_t *rec, const msg_t *m)
 {
-    if (x->wal_n == WAL_MAX) return; /* the sim's bound: older records suffice */
+    /* A node never drops a record: past the bound the run is too odd to trust. */
+    CAIRN_ASSERTF(x->wal_n < WAL_MAX, "n%u: WAL of one height exceeded %u records", x->idx, WAL_MAX);
+    if (x->wal_n == x->wal_cap) {
+        x->wal_cap *= 2;
+        x->wal = xrealloc(x->wal, x->wal_cap * sizeof *x->wal);
+    }
     walrec_t *r = &x->wal[x->wal_n++];
     r->kind = kind;
     if (rec) r->rec = *rec;
@@ -901,8 +906,8 @@ static void restart(world_t *w, node_t *x)
     trace(w, x->idx, "RESTART (wal %u records)", x->wal_n);
     /* The last durable persist record of this height, then replay the messages. */
     const cons_persist_t *rec = NULL;
-    static walrec_t saved[WAL_MAX];
     uint32_t n = x->wal_n;
+    walrec_t *saved = xrealloc(NULL, (n ? n : 1) * sizeof *saved);
     memcpy(saved, x->wal, n * sizeof *saved);
     for (uint32_t i = 0; i < n; i++)
         if (saved[i].kind == W_PERSIST && saved[i].rec.height == x->height + 1) rec = &saved[i].rec;
@@ -916,6 +921,7 @@ static void restart(world_t *w, node_t *x)
         if (mh != x->height + 1) continue;
         feed_msg(w, x, m);
     }
+    free(saved);
 }
 
 /* ------------------------------------------------------------------ delivery */
@@ -1204,7 +1210,8 @@ static void world_setup(world_t *w)
         node_t *x = &w->nodes[i];
         x->idx = i;
         x->vidx = (uint32_t)valset_index_of(&vs0, x->addr);
-        x->wal = xrealloc(NULL, WAL_MAX * sizeof *x->wal);
+        x->wal_cap = 1024;
+        x->wal = xrealloc(NULL, x->wal_cap * sizeof *x->wal);
         x->chain_cap = 64;
         x->chain_block = calloc(x->chain_cap, sizeof *x->chain_block);
         x->chain_cert = calloc(x->chain_cap, sizeof *x->chain_cert);

@@ -16,10 +16,13 @@
  *     is only asked for after locking v in r (line 36).
  *  3. Before every CONS_OUT_SIGN_* output whose decision depends on the state,
  *     a CONS_OUT_PERSIST record describing that state comes first.
- *  4. One vote per validator per (height, round, type) is counted; a second,
- *     different one becomes CONS_OUT_EVIDENCE and is not counted.
- *  5. Memory is fixed at consensus_new(): CONS_ROUND_SLOTS rounds of vote sets,
- *     CONS_BLOCKS_MAX known blocks, CONS_OUTPUTS_MAX outputs per step.
+ *  4. A validator's first vote per (height, round, type) is its vote and counts
+ *     toward "2f+1 of any kind"; a second, different one becomes
+ *     CONS_OUT_EVIDENCE (both votes) and counts only for its own value; further
+ *     ones are dropped. So no validator counts twice for one value.
+ *  5. Memory is fixed at consensus_new() (about 1.9 MB): CONS_ROUND_SLOTS rounds
+ *     of vote sets, CONS_BLOCKS_MAX known blocks; one step appends at most
+ *     CONS_STEP_OUTPUTS_MAX outputs.
  *  6. Input is never trusted: indices, rounds and heights are range-checked and
  *     a bad input is dropped with a reason counter, never asserted on.
  *

@@ -387,6 +387,49 @@ static void a_step_needs_room_for_its_outputs(void **state)
     h_free(h);
 }
 
+/* A double-voter's second vote still counts for its own value: it can complete a
+ * POLC that its first vote (sent to us) would hide. */
+static void a_second_conflicting_vote_can_complete_a_polc(void **state)
+{
+    (void)state;
+    h_t *h = h_new_passive(1);
+    h_start(h);
+    uint32_t bad = h_other(h, 0);
+    assert_int_equal(h_feed_vote(h, VOTE_PREVOTE, 0, bad, 0), CAIRN_OK); /* nil to us */
+    assert_int_equal(h_feed_vote(h, VOTE_PREVOTE, 0, h_other(h, 1), 6), CAIRN_OK);
+    assert_int_equal(h_feed_vote(h, VOTE_PREVOTE, 0, h_other(h, 2), 6), CAIRN_OK);
+    h_feed_votes(h, VOTE_PRECOMMIT, 0, 3, 0);
+    assert_int_equal(h_feed_timeout(h, 0, CONS_STEP_PRECOMMIT), CAIRN_OK);
+    assert_int_equal(h_feed_proposal(h, 1, 6, 0, CONS_BLOCK_VALID), CAIRN_OK);
+    assert_null(h_out(h, CONS_OUT_SIGN_VOTE, 0)); /* 2 of 4 for 6 in round 0: no POLC */
+    assert_int_equal(h_feed_vote(h, VOTE_PREVOTE, 0, bad, 6), CAIRN_OK); /* relayed by a peer */
+    assert_non_null(h_out(h, CONS_OUT_EVIDENCE, 0));
+    const vote_t *v = h_signed(h, VOTE_PREVOTE);
+    assert_non_null(v);
+    assert_true(h_is_tag(v->block_id, 6));
+    h_free(h);
+}
+
+/* The POL round of the current proposal is kept even when it is older than every
+ * other kept round, so its prevotes can still arrive. */
+static void the_pol_round_of_the_current_proposal_is_kept(void **state)
+{
+    (void)state;
+    h_t *h = h_new(false, CONS_ROUND_SLOTS + 2);
+    h_start(h);
+    for (uint32_t r = 0; r < CONS_ROUND_SLOTS + 2; r++)
+        assert_int_equal(h_feed_timeout(h, r, CONS_STEP_PRECOMMIT), CAIRN_OK);
+    uint32_t cur = consensus_round(h->c);
+    assert_int_equal(h_feed_vote(h, VOTE_PREVOTE, 0, h_other(h, 0), 6), CAIRN_ELIMIT); /* round 0 gone */
+    assert_int_equal(h_feed_proposal(h, cur, 6, 0, CONS_BLOCK_VALID), CAIRN_OK);
+    h_feed_votes(h, VOTE_PREVOTE, 0, 3, 6); /* now round 0 is kept again: the POLC */
+    const vote_t *v = h_signed(h, VOTE_PREVOTE);
+    assert_non_null(v);
+    assert_true(h_is_tag(v->block_id, 6));
+    assert_int_equal(v->round, cur);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +451,8 @@ int main(void)
         cmocka_unit_test(old_and_far_rounds_are_not_kept),
         cmocka_unit_test(malformed_or_stale_start_is_refused),
         cmocka_unit_test(a_step_needs_room_for_its_outputs),
+        cmocka_unit_test(a_second_conflicting_vote_can_complete_a_polc),
+        cmocka_unit_test(the_pol_round_of_the_current_proposal_is_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
