@@ -215,8 +215,16 @@ static void out_create(struct node *n, const cons_output_t *o)
 static void out_decide(struct node *n, const cons_output_t *o)
 {
     known_block *k = node_block_known(n, o->u.decide.block_id);
-    CAIRN_ASSERTF(k && k->status == CONS_BLOCK_VALID, "decided a block we do not hold, h=%llu",
-                  (unsigned long long)o->u.decide.height);
+    if (!k || k->status != CONS_BLOCK_VALID) {
+        /* After a restart the core remembers its locked block, but its bytes
+         * went with the old process: the peers that decided it serve it with
+         * its commit, and block sync applies it and starts the next height. */
+        log_warn("decided block %llu is not held here; fetching it from peers",
+                 (unsigned long long)o->u.decide.height);
+        node_timers_stop(n);
+        node_status_broadcast(n, NULL);
+        return;
+    }
     commit_t c;
     cairn_err rc = node_commit_from_votes(&n->st.validators, o->u.decide.height, o->u.decide.round,
                                           o->u.decide.block_id, o->u.decide.precommits,
