@@ -33,6 +33,11 @@ static void get_str(codec_reader *r, char *out, size_t cap)
         out[0] = 0;
         return;
     }
+    if (memchr(p, 0, n)) { /* a C string cannot hold it: would not round-trip */
+        codec_reader_fail(r, CAIRN_ENONCANONICAL);
+        out[0] = 0;
+        return;
+    }
     memcpy(out, p, n);
     out[n] = 0;
 }
