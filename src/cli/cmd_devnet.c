@@ -79,7 +79,7 @@ static void print_help(const char *dir, const testnet_opts *o, uint32_t n)
     }
     printf("\nFunded test accounts user0..user7 (keys in %s/keys). A first transaction:\n\n"
            "  cairn status --node http://127.0.0.1:%u\n"
-           "  cairn tx send --home %s --from user0 --to %s --amount 100 \\\n"
+           "  cairn tx send transfer --home %s --from user0 --to %s --amount 100 \\\n"
            "      --node http://127.0.0.1:%u\n"
            "  cairn query account %s --node http://127.0.0.1:%u --verify --home %s/node0\n"
            "\nor with curl only:\n\n"
