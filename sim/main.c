@@ -17,14 +17,14 @@
 #include "crypto/crypto.h"
 #include "sim.h"
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: cairn-sim [--seed S] [--seeds K] [--validators N] [--heights H]\n"
             "                 [--schedule NAME] [--trace] [--quiet] [--expect-violation]\n"
             "schedules:");
-    for (int i = 0; sim_schedule_names[i]; i++) fprintf(stderr, " %s", sim_schedule_names[i]);
-    fprintf(stderr, "\nnegative controls (use --expect-violation): split-brain (2 of 4 equivocating\n"
+    for (int i = 0; sim_schedule_names[i]; i++) fprintf(f, " %s", sim_schedule_names[i]);
+    fprintf(f, "\nnegative controls (use --expect-violation): split-brain (2 of 4 equivocating\n"
                     "across a partition: agreement must fail), stall (1/3 of the power silent:\n"
                     "liveness must fail)\n");
 }
@@ -60,10 +60,13 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--trace")) opt.trace = true;
         else if (!strcmp(a, "--quiet")) opt.quiet = true;
         else if (!strcmp(a, "--expect-violation")) expect_violation = true;
-        else {
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
             fprintf(stderr, "cairn-sim: bad argument '%s'%s\n", a,
                     val && a[0] == '-' ? " (or its value)" : "");
-            usage();
+            usage(stderr);
             return 2;
         }
     }
