@@ -21,7 +21,9 @@ static bool gossip_has(struct node *n, const uint8_t *p, size_t len)
 
 static void gossip_keep(struct node *n, const uint8_t *p, size_t len)
 {
-    if (n->n_gossip_msgs >= NODE_GOSSIP_MSGS_MAX || gossip_has(n, p, len)) return;
+    if (n->n_gossip_msgs >= NODE_GOSSIP_MSGS_MAX || len > NODE_GOSSIP_BYTES_MAX - n->gossip_bytes ||
+        gossip_has(n, p, len))
+        return;
     buf_t *b = &n->gossip_msgs[n->n_gossip_msgs];
     buf_init(b, BLOCK_BYTES_MAX + 4096);
     if (buf_append(b, p, len) != CAIRN_OK) {
@@ -29,12 +31,14 @@ static void gossip_keep(struct node *n, const uint8_t *p, size_t len)
         return;
     }
     n->n_gossip_msgs++;
+    n->gossip_bytes += len;
 }
 
 static void gossip_clear(struct node *n)
 {
     for (uint32_t i = 0; i < n->n_gossip_msgs; i++) buf_deinit(&n->gossip_msgs[i]);
     n->n_gossip_msgs = 0;
+    n->gossip_bytes = 0;
 }
 
 void node_gossip_to_peer(struct node *n, p2p_peer_t *peer)
@@ -277,16 +281,18 @@ static void handle_output(struct node *n, const cons_output_t *o)
 
 static cons_outputs_t outs_scratch;
 
-void node_cons_feed(struct node *n, const cons_input_t *in)
+cairn_err node_cons_feed(struct node *n, const cons_input_t *in)
 {
-    if (n->stopping) return;
+    if (n->stopping) return CAIRN_ECLOSED;
     if (n->inq_len >= NODE_INQ_MAX) {
         log_warn("consensus input queue full; dropping an input of kind %u", in->kind);
-        return;
+        return CAIRN_ELIMIT;
     }
     n->inq[(n->inq_head + n->inq_len++) % NODE_INQ_MAX] = *in;
-    if (n->draining) return;
+    if (n->draining) return CAIRN_OK; /* queued behind the input being handled */
     n->draining = true;
+    cairn_err first_rc = CAIRN_OK;
+    bool first = true;
     while (n->inq_len && !n->stopping) {
         cons_input_t cur = n->inq[n->inq_head];
         n->inq_head = (n->inq_head + 1) % NODE_INQ_MAX;
@@ -294,6 +300,8 @@ void node_cons_feed(struct node *n, const cons_input_t *in)
         cons_outputs_t *outs = &outs_scratch;
         outs->n = 0;
         cairn_err rc = consensus_step(n->cons, &cur, node_now_ns(), outs);
+        if (first) first_rc = rc; /* the caller's own input */
+        first = false;
         if (rc && rc != CAIRN_EBAD_EVIDENCE)
             log_debug("consensus dropped input kind %u: %s", cur.kind, cairn_strerror(rc));
         /* Outputs reference the state (decide.precommits): carry them out before
@@ -303,6 +311,7 @@ void node_cons_feed(struct node *n, const cons_input_t *in)
         for (uint32_t i = 0; i < copy.n && !n->stopping; i++) handle_output(n, &copy.items[i]);
     }
     n->draining = false;
+    return first_rc;
 }
 
 void node_cons_start_height(struct node *n, const cons_persist_t *restore)
@@ -322,7 +331,9 @@ void node_cons_start_height(struct node *n, const cons_persist_t *restore)
         in.u.start.n_last_commit = n->n_last_commit_votes;
     }
     in.u.start.restore = restore;
-    node_cons_feed(n, &in);
+    cairn_err rc = node_cons_feed(n, &in);
+    if (rc) log_error("consensus refused to start height %llu: %s",
+                      (unsigned long long)in.u.start.height, cairn_strerror(rc));
 }
 
 /* After a decision: start the next height once the commit timeout passed and
@@ -379,15 +390,17 @@ static void on_proposal(struct node *n, p2p_peer_t *peer, const msg_t *m, const 
     }
     uint8_t status = node_block_receive(n, m->u.proposal.block, m->u.proposal.block_len, p.block_id);
     known_block *k = node_block_known(n, p.block_id);
-    gossip_keep(n, raw, raw_len);
-    p2p_broadcast(n->p2p, CH_CONSENSUS, raw, raw_len, peer);
     cons_input_t in;
     memset(&in, 0, sizeof in);
     in.kind = CONS_IN_PROPOSAL;
     in.u.proposal.proposal = p;
     in.u.proposal.block_status = status;
     in.u.proposal.block_time_ns = k && status == CONS_BLOCK_VALID ? k->block.header.time_ns : 0;
-    node_cons_feed(n, &in);
+    /* Kept and relayed only once the core took it: a proposer signing proposals
+     * for rounds far ahead cannot fill our memory or our peers' links. */
+    if (node_cons_feed(n, &in) != CAIRN_OK) return;
+    gossip_keep(n, raw, raw_len);
+    p2p_broadcast(n->p2p, CH_CONSENSUS, raw, raw_len, peer);
 }
 
 static void on_vote(struct node *n, p2p_peer_t *peer, const msg_t *m, const uint8_t *raw,
@@ -411,13 +424,16 @@ static void on_vote(struct node *n, p2p_peer_t *peer, const msg_t *m, const uint
         p2p_peer_report(peer, P2P_REPORT_BAD_SIGNATURE);
         return;
     }
-    gossip_keep(n, raw, raw_len);
-    p2p_broadcast(n->p2p, CH_CONSENSUS, raw, raw_len, peer);
     cons_input_t in;
     memset(&in, 0, sizeof in);
     in.kind = CONS_IN_VOTE;
     in.u.vote = v;
-    node_cons_feed(n, &in);
+    cairn_err rc = node_cons_feed(n, &in);
+    /* A conflicting vote (BAD_EVIDENCE) is relayed too: every node should see
+     * the evidence. Other refusals (old, far-future, duplicate) go no further. */
+    if (rc != CAIRN_OK && rc != CAIRN_EBAD_EVIDENCE) return;
+    gossip_keep(n, raw, raw_len);
+    p2p_broadcast(n->p2p, CH_CONSENSUS, raw, raw_len, peer);
 }
 
 void node_cons_on_message(struct node *n, p2p_peer_t *peer, const msg_t *m)

@@ -33,6 +33,7 @@
 #define NODE_TIMERS 16
 #define NODE_INQ_MAX 256
 #define NODE_GOSSIP_MSGS_MAX 1024 /* consensus messages kept for re-gossip, per height */
+#define NODE_GOSSIP_BYTES_MAX ((size_t)64 << 20) /* and their bytes */
 #define NODE_SYNC_WINDOW 16       /* block requests in flight */
 #define NODE_EVIDENCE_MAX 64
 #define NODE_GOSSIP_MS 1000
@@ -118,6 +119,7 @@ struct node {
     /* Encoded consensus messages of the current height, for re-gossip. */
     buf_t gossip_msgs[NODE_GOSSIP_MSGS_MAX];
     uint32_t n_gossip_msgs;
+    size_t gossip_bytes;
     uint64_t gossip_seen_height; uint32_t gossip_seen_round; uint8_t gossip_seen_step;
 
     cons_input_t inq[NODE_INQ_MAX];
@@ -188,7 +190,10 @@ bool node_verify_submit(struct node *n, const uint8_t *raw, size_t len, node_ver
                         void *ctx);
 
 /* cons_io.c */
-void node_cons_feed(struct node *n, const cons_input_t *in);
+/* Queues an input and, unless an input is being handled already, feeds the queue.
+ * Returns the core's verdict on this input when it was handled at once (CAIRN_OK
+ * when it was queued behind another). */
+cairn_err node_cons_feed(struct node *n, const cons_input_t *in);
 void node_cons_start_height(struct node *n, const cons_persist_t *restore);
 void node_cons_on_message(struct node *n, p2p_peer_t *peer, const msg_t *m);
 void node_gossip_tick(struct node *n);
