@@ -41,6 +41,7 @@ int cli_watch(int argc, char **argv);
 int cli_query(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_scrub(int argc, char **argv);
 
 /* ---- helpers (cli_util.c) */
 

@@ -16,6 +16,7 @@ static const cli_command commands[] = {
     {"watch", "print each new block as it is committed", cli_watch},
     {"query", "read an account or a record, optionally verified (--verify)", cli_query},
     {"inspect", "read and verify a stopped node's store: block, state, proof", cli_inspect},
+    {"scrub", "check every record of a stopped node's store; list what is damaged", cli_scrub},
     {"bench", "load generator: committed tx/s and commit latency of a network", cli_bench},
     {"version", "print the version", cli_version},
 };
