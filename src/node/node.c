@@ -281,6 +281,67 @@ static cairn_err open_p2p(struct node *n, char *errbuf)
     return CAIRN_OK;
 }
 
+/* ------------------------------------------------------------------ background scrub */
+
+/* store_scrub on the thread pool: store reads may run beside the loop's writes
+ * (store.h). The result is logged and counted; nothing damaged is ever served,
+ * whether or not a scrub found it first. */
+typedef struct {
+    uv_work_t req;
+    struct node *n;
+    cairn_err rc;
+    store_scrub_report report;
+} scrub_job;
+
+static void scrub_work(uv_work_t *req)
+{
+    scrub_job *j = req->data;
+    j->rc = store_scrub(j->n->store, &j->report, NULL, NULL);
+}
+
+static void scrub_done(uv_work_t *req, int status)
+{
+    scrub_job *j = req->data;
+    struct node *n = j->n;
+    n->scrub_running = false;
+    if (status == 0 && j->rc == CAIRN_OK) {
+        n->scrubs_done++;
+        n->scrub_damaged = j->report.damaged;
+        if (j->report.damaged) {
+            log_error("scrub: %llu damaged records in the store (run `cairn scrub` on the stopped "
+                      "node for the list)", (unsigned long long)j->report.damaged);
+            for (uint32_t i = 0; i < j->report.n_entries && i < 10; i++) {
+                char line[256];
+                store_damage_format(&j->report.entries[i], line, sizeof line);
+                log_error("scrub: %s", line);
+            }
+        } else {
+            log_info("scrub: %llu heights, %llu records: intact",
+                     (unsigned long long)j->report.heights_checked,
+                     (unsigned long long)j->report.records_checked);
+        }
+    } else if (status == 0) {
+        log_warn("scrub could not complete: %s", cairn_strerror(j->rc));
+    }
+    store_scrub_report_free(&j->report);
+    free(j);
+}
+
+static void scrub_tick(uv_timer_t *t)
+{
+    struct node *n = t->data;
+    if (n->scrub_running || n->stopping) return;
+    scrub_job *j = calloc(1, sizeof *j);
+    if (!j) return;
+    j->n = n;
+    j->req.data = j;
+    n->scrub_running = true;
+    if (uv_queue_work(&n->loop, &j->req, scrub_work, scrub_done) != 0) {
+        n->scrub_running = false;
+        free(j);
+    }
+}
+
 static void tick(uv_timer_t *t)
 {
     struct node *n = t->data;
@@ -332,6 +393,8 @@ cairn_err node_open(const char *home, node_t **out, char *errbuf)
     n->next_height_timer.data = n;
     uv_timer_init(&n->loop, &n->tx_flush_timer);
     n->tx_flush_timer.data = n;
+    uv_timer_init(&n->loop, &n->scrub_timer);
+    n->scrub_timer.data = n;
     uv_signal_init(&n->loop, &n->sigint);
     uv_signal_init(&n->loop, &n->sigterm);
     n->sigint.data = n->sigterm.data = n;
@@ -351,6 +414,8 @@ cairn_err node_run(node_t *n)
     uv_signal_start(&n->sigint, on_signal, SIGINT);
     uv_signal_start(&n->sigterm, on_signal, SIGTERM);
     uv_timer_start(&n->gossip_timer, tick, NODE_GOSSIP_MS, NODE_GOSSIP_MS);
+    uint64_t scrub_ms = (uint64_t)n->cfg.storage.scrub_interval_s * 1000;
+    if (scrub_ms) uv_timer_start(&n->scrub_timer, scrub_tick, scrub_ms, scrub_ms);
     n->last_block_local_ms = (int64_t)node_now_ms(n);
     node_cons_start_height(n, n->has_restore ? &n->restore : NULL);
     uv_run(&n->loop, UV_RUN_DEFAULT);
@@ -375,6 +440,7 @@ static void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->gossip_timer, close_cb);
     uv_close((uv_handle_t *)&n->next_height_timer, close_cb);
     uv_close((uv_handle_t *)&n->tx_flush_timer, close_cb);
+    uv_close((uv_handle_t *)&n->scrub_timer, close_cb);
     uv_close((uv_handle_t *)&n->sigint, close_cb);
     uv_close((uv_handle_t *)&n->sigterm, close_cb);
     node_rpc_close(n);

@@ -137,6 +137,9 @@ struct node {
     uint64_t sigs_verified, txs_rejected, txs_rejected_sig;
 
     uv_timer_t tx_flush_timer;
+    uv_timer_t scrub_timer; /* background store scrub every storage.scrub_interval_s */
+    bool scrub_running;
+    uint64_t scrubs_done, scrub_damaged;
     bytes_view out_txs[MSG_TXS_MAX]; /* admitted, waiting to be gossiped (owned) */
     uint32_t n_out_txs;
     uint32_t verify_jobs; /* on the thread pool, or done and waiting for earlier ones */

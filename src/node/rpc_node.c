@@ -54,7 +54,7 @@ typedef struct node_rpc {
     uint8_t rep_ch[P2P_CHANNELS_MAX];
     uint32_t n_rep_ch;
     metric_t *m_height, *m_round, *m_interval, *m_txs, *m_mp_size, *m_mp_bytes, *m_peers,
-        *m_sent, *m_recv, *m_sigs, *m_sync_blocks, *m_synced, *m_catching_up, *m_rejected,
+        *m_sent, *m_recv, *m_sigs, *m_sync_blocks, *m_synced, *m_catching_up, *m_scrub_damaged, *m_rejected,
         *m_dropped, *m_jobs;
 } node_rpc;
 
@@ -1551,6 +1551,9 @@ static cairn_err metrics_setup(node_rpc *r)
     CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_sync_catching_up",
                                "1 while block sync is behind the peers, else 0.", NULL, 0,
                                &r->m_catching_up));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_store_damaged_records",
+                               "Damaged records the last background scrub found (0: intact).",
+                               NULL, 0, &r->m_scrub_damaged));
     static const char *const why[] = {"reason"}, *const kind[] = {"kind"};
     CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_mempool_txs_rejected_total",
                                "Peer transactions not admitted, by reason (signature or check).",
@@ -1589,6 +1592,7 @@ static void metrics_update(node_rpc *r)
     METRIC(metrics_gauge_set(r->m_mp_size, NULL, (double)mempool_count(n->mempool)));
     METRIC(metrics_gauge_set(r->m_mp_bytes, NULL, (double)mempool_bytes(n->mempool)));
     METRIC(metrics_gauge_set(r->m_catching_up, NULL, node_catching_up(n) ? 1 : 0));
+    METRIC(metrics_gauge_set(r->m_scrub_damaged, NULL, (double)n->scrub_damaged));
     METRIC(metrics_gauge_set(r->m_jobs, NULL, (double)n->verify_jobs));
     const char *sig[] = {"signature"}, *chk[] = {"check"}, *vote[] = {"vote"},
                *prop[] = {"proposal"};
