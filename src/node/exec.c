@@ -195,7 +195,7 @@ uint8_t node_block_receive(struct node *n, const uint8_t *raw, size_t len,
     cairn_err rc = block_decode(&b, raw, len);
     if (rc) {
         log_warn("proposed block does not decode: %s", cairn_strerror(rc));
-        return CAIRN_ENOT_FOUND == rc ? CONS_BLOCK_UNKNOWN : CONS_BLOCK_INVALID;
+        return CONS_BLOCK_INVALID;
     }
     rc = header_hash(&b.header, hid);
     if (rc == CAIRN_OK && memcmp(hid, id, HASH_BYTES) != 0) rc = CAIRN_EBAD_HASH;
@@ -432,7 +432,7 @@ static void job_carry_out(struct node *n, verify_job *j)
     for (uint32_t i = 0; i < j->count && usable; i++) {
         app_result_t res;
         if (!j->ok[i]) n->txs_rejected_sig++;
-        else if (node_tx_admit(n, j->txs[i].p, j->txs[i].len, &res, true) != CAIRN_OK) n->txs_rejected++;
+        else if (node_tx_admit(n, j->txs[i].p, j->txs[i].len, &res) != CAIRN_OK) n->txs_rejected++;
     }
 }
 
@@ -543,8 +543,7 @@ bool node_verify_submit(struct node *n, const uint8_t *raw, size_t len, node_ver
 
 /* ------------------------------------------------------------------ admission */
 
-cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_result_t *res,
-                        bool from_peer)
+cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_result_t *res)
 {
     memset(res, 0, sizeof *res);
     uint8_t h[HASH_BYTES];
@@ -569,7 +568,6 @@ cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_resu
     if (res->code != APP_CODE_OK) return CAIRN_EBAD_TX;
     CAIRN_TRY(mempool_add(n->mempool, raw, len, h));
     txs_gossip_queue(n, raw, len);
-    (void)from_peer;
     node_maybe_start_next(n);
     return CAIRN_OK;
 }

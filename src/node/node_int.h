@@ -176,8 +176,8 @@ cairn_err node_commit_from_votes(const valset_t *vs, uint64_t height, uint32_t r
 cairn_err node_commit_to_votes(const commit_t *c, vote_t **out, uint32_t *n_out) CAIRN_MUST_CHECK;
 /* Mempool admission of one transaction (from a client or a peer). res gets the
  * check's result; returns CAIRN_OK when admitted. */
-cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len, app_result_t *res,
-                        bool from_peer) CAIRN_MUST_CHECK;
+cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len,
+                        app_result_t *res) CAIRN_MUST_CHECK;
 
 /* Peer transactions: signatures checked on the thread pool, then admitted. */
 void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count);

@@ -1187,7 +1187,7 @@ static void admit_finish(waiter *w)
     node_rpc *r = w->r;
     rpc_call_t *call = w->call;
     app_result_t res;
-    cairn_err rc = node_tx_admit(r->n, w->raw, w->len, &res, false);
+    cairn_err rc = node_tx_admit(r->n, w->raw, w->len, &res);
     free(w->raw);
     w->raw = NULL;
     if (rc != CAIRN_OK && rc != CAIRN_EBAD_TX && rc != CAIRN_EBAD_SIGNATURE) {
