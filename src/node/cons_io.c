@@ -10,6 +10,23 @@
 #include "base/log.h"
 #include "node/node_int.h"
 
+/* Replayed messages (peer NULL) came from our own WAL: nobody to blame. */
+static void report(p2p_peer_t *peer, p2p_report_reason why)
+{
+    if (peer) p2p_peer_report(peer, why);
+}
+
+/* Contract item 5 (docs/consensus.md): every consensus message is appended to
+ * the WAL before the core sees it (not synced: the next PERSIST's fsync makes
+ * it durable with what it led to), so a restart can show the core again what
+ * it had seen, the votes behind a lock included. */
+static void wal_log_msg(struct node *n, const uint8_t *raw, size_t len)
+{
+    if (n->replaying) return;
+    cairn_err rc = wal_append(n->wal, WAL_REC_MSG, raw, len);
+    if (rc) node_fatal(n, "logging a consensus message to the WAL", rc);
+}
+
 /* ------------------------------------------------------------------ gossip store */
 
 static bool gossip_has(struct node *n, const uint8_t *p, size_t len)
@@ -71,6 +88,7 @@ static void send_msg(struct node *n, const msg_t *m, p2p_peer_t *except)
     buf_t b;
     buf_init(&b, BLOCK_BYTES_MAX + 4096);
     if (msg_encode(m, &b) == CAIRN_OK) {
+        wal_log_msg(n, b.data, b.len);
         gossip_keep(n, b.data, b.len);
         p2p_broadcast(n->p2p, CH_CONSENSUS, b.data, b.len, except);
     }
@@ -373,19 +391,19 @@ static void on_proposal(struct node *n, p2p_peer_t *peer, const msg_t *m, const 
 {
     proposal_t p;
     if (proposal_decode(&p, m->u.proposal.proposal, m->u.proposal.proposal_len) != CAIRN_OK) {
-        p2p_peer_report(peer, P2P_REPORT_BAD_MESSAGE);
+        report(peer, P2P_REPORT_BAD_MESSAGE);
         return;
     }
     if (gossip_has(n, raw, raw_len) || !height_is_current(n, p.height)) return;
     int idx = valset_index_of(&n->st.validators, p.proposer);
     if (idx < 0) {
         n->proposals_dropped++;
-        p2p_peer_report(peer, P2P_REPORT_BAD_MESSAGE);
+        report(peer, P2P_REPORT_BAD_MESSAGE);
         return;
     }
     if (proposal_verify(&p, &n->chain_id, n->st.validators.v[idx].pub) != CAIRN_OK) {
         n->proposals_dropped++;
-        p2p_peer_report(peer, P2P_REPORT_BAD_SIGNATURE);
+        report(peer, P2P_REPORT_BAD_SIGNATURE);
         return;
     }
     uint8_t status = node_block_receive(n, m->u.proposal.block, m->u.proposal.block_len, p.block_id);
@@ -398,6 +416,7 @@ static void on_proposal(struct node *n, p2p_peer_t *peer, const msg_t *m, const 
     in.u.proposal.block_time_ns = k && status == CONS_BLOCK_VALID ? k->block.header.time_ns : 0;
     /* Kept and relayed only once the core took it: a proposer signing proposals
      * for rounds far ahead cannot fill our memory or our peers' links. */
+    wal_log_msg(n, raw, raw_len);
     if (node_cons_feed(n, &in) != CAIRN_OK) return;
     gossip_keep(n, raw, raw_len);
     p2p_broadcast(n->p2p, CH_CONSENSUS, raw, raw_len, peer);
@@ -408,7 +427,7 @@ static void on_vote(struct node *n, p2p_peer_t *peer, const msg_t *m, const uint
 {
     vote_t v;
     if (vote_decode(&v, m->u.vote.vote, m->u.vote.vote_len) != CAIRN_OK) {
-        p2p_peer_report(peer, P2P_REPORT_BAD_MESSAGE);
+        report(peer, P2P_REPORT_BAD_MESSAGE);
         return;
     }
     if (gossip_has(n, raw, raw_len) || !height_is_current(n, v.height)) return;
@@ -416,18 +435,19 @@ static void on_vote(struct node *n, p2p_peer_t *peer, const msg_t *m, const uint
     if (v.validator_index >= vs->count ||
         memcmp(vs->v[v.validator_index].address, v.validator, ADDR_BYTES) != 0) {
         n->votes_dropped++;
-        p2p_peer_report(peer, P2P_REPORT_BAD_MESSAGE);
+        report(peer, P2P_REPORT_BAD_MESSAGE);
         return;
     }
     if (vote_verify(&v, &n->chain_id, vs->v[v.validator_index].pub) != CAIRN_OK) {
         n->votes_dropped++;
-        p2p_peer_report(peer, P2P_REPORT_BAD_SIGNATURE);
+        report(peer, P2P_REPORT_BAD_SIGNATURE);
         return;
     }
     cons_input_t in;
     memset(&in, 0, sizeof in);
     in.kind = CONS_IN_VOTE;
     in.u.vote = v;
+    wal_log_msg(n, raw, raw_len);
     cairn_err rc = node_cons_feed(n, &in);
     /* A conflicting vote (BAD_EVIDENCE) is relayed too: every node should see
      * the evidence. Other refusals (old, far-future, duplicate) go no further. */
@@ -449,7 +469,7 @@ void node_cons_on_message(struct node *n, p2p_peer_t *peer, const msg_t *m)
     case MSG_PROPOSAL: on_proposal(n, peer, m, raw.data, raw.len); break;
     case MSG_VOTE: on_vote(n, peer, m, raw.data, raw.len); break;
     case MSG_ROUND_STATE: break;
-    default: p2p_peer_report(peer, P2P_REPORT_BAD_MESSAGE); break;
+    default: report(peer, P2P_REPORT_BAD_MESSAGE); break;
     }
     buf_deinit(&raw);
 }

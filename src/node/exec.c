@@ -315,6 +315,9 @@ cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const
     mempool_update(n->mempool, b->txs, nt, n->cfg.mempool.recheck ? recheck_keep : NULL, n);
     if (n->wal && wal_end_height(n->wal, h->height) != CAIRN_OK)
         node_fatal(n, "marking the end of a height in the WAL", CAIRN_EIO);
+    /* Older heights are in the store now: their WAL segments can go. */
+    if (n->wal && wal_truncate_before(n->wal, h->height, NULL) != CAIRN_OK)
+        log_warn("could not delete old WAL segments");
     log_info("committed block %llu (%u txs) app hash %02X%02X%02X%02X...", (unsigned long long)h->height,
              nt, n->st.app_hash[0], n->st.app_hash[1], n->st.app_hash[2], n->st.app_hash[3]);
     node_rpc_block_committed(n, b, id, views, nt);

@@ -203,12 +203,23 @@ typedef struct {
     uint64_t height;
     cons_persist_t rec;
     bool found;
+    buf_t *msgs; /* NODE_GOSSIP_MSGS_MAX slots */
+    uint32_t n_msgs;
+    size_t bytes;
 } replay_ctx;
 
 static cairn_err replay_record(void *ctx, uint8_t type, const uint8_t *p, size_t len)
 {
     replay_ctx *r = ctx;
     cons_persist_t rec;
+    if (type == WAL_REC_MSG) { /* bounded like the gossip store; peers re-send the rest */
+        if (r->n_msgs >= NODE_GOSSIP_MSGS_MAX || len > NODE_GOSSIP_BYTES_MAX - r->bytes) return CAIRN_OK;
+        buf_init(&r->msgs[r->n_msgs], 0);
+        if (buf_append(&r->msgs[r->n_msgs], p, len) != CAIRN_OK) return CAIRN_ENOMEM;
+        r->n_msgs++;
+        r->bytes += len;
+        return CAIRN_OK;
+    }
     if (type != WAL_REC_PERSIST) return CAIRN_OK;
     if (consensus_persist_decode(&rec, p, len) != CAIRN_OK) return CAIRN_EWAL_DAMAGED;
     if (rec.height == r->height) {
@@ -226,7 +237,11 @@ static cairn_err open_consensus(struct node *n, replay_ctx *replay, char *errbuf
     if (rc) return fail(errbuf, rc, "consensus WAL %s: %s; refusing to start", p, cairn_strerror(rc));
     memset(replay, 0, sizeof *replay);
     replay->height = n->st.last_height + 1;
+    replay->msgs = calloc(NODE_GOSSIP_MSGS_MAX, sizeof *replay->msgs);
+    if (!replay->msgs) return CAIRN_ENOMEM;
+    n->replay_msgs = replay->msgs; /* owned by the node from here */
     rc = wal_replay(n->wal, replay, replay_record);
+    n->n_replay_msgs = replay->n_msgs;
     if (rc) return fail(errbuf, rc, "replaying the consensus WAL: %s", cairn_strerror(rc));
     cons_config_t cc;
     consensus_config_default(&cc);
@@ -406,6 +421,23 @@ cairn_err node_open(const char *home, node_t **out, char *errbuf)
     return CAIRN_OK;
 }
 
+/* Contract item 6: after a restart, show the core again the messages of the
+ * height it was in, in the order it saw them. Those of an older height (a crash
+ * between saving a block and closing its height in the WAL) are simply dropped. */
+static void replay_messages(struct node *n)
+{
+    if (n->n_replay_msgs) log_info("replaying %u consensus messages from the WAL", n->n_replay_msgs);
+    n->replaying = true;
+    for (uint32_t i = 0; i < n->n_replay_msgs && !n->stopping; i++) {
+        if (msg_decode(&recv_msg, n->replay_msgs[i].data, n->replay_msgs[i].len) == CAIRN_OK &&
+            kind_on_channel(recv_msg.kind, CH_CONSENSUS))
+            node_cons_on_message(n, NULL, &recv_msg);
+        buf_deinit(&n->replay_msgs[i]);
+    }
+    n->replaying = false;
+    n->n_replay_msgs = 0;
+}
+
 cairn_err node_run(node_t *n)
 {
     /* A peer or client that closes its end must not kill the node: writes to a
@@ -418,6 +450,7 @@ cairn_err node_run(node_t *n)
     if (scrub_ms) uv_timer_start(&n->scrub_timer, scrub_tick, scrub_ms, scrub_ms);
     n->last_block_local_ms = (int64_t)node_now_ms(n);
     node_cons_start_height(n, n->has_restore ? &n->restore : NULL);
+    replay_messages(n);
     uv_run(&n->loop, UV_RUN_DEFAULT);
     return n->fatal;
 }
@@ -470,6 +503,8 @@ void node_close(node_t *n)
         free(n->sync[i].commit);
     }
     for (uint32_t i = 0; i < n->n_gossip_msgs; i++) buf_deinit(&n->gossip_msgs[i]);
+    for (uint32_t i = 0; i < n->n_replay_msgs; i++) buf_deinit(&n->replay_msgs[i]);
+    free(n->replay_msgs);
     node_txs_gossip_release(n);
     consensus_free(n->cons);
     mempool_free(n->mempool);

@@ -45,6 +45,7 @@
 
 /* WAL record types (consensus defines their payloads). */
 #define WAL_REC_PERSIST 1
+#define WAL_REC_MSG 2 /* a consensus message (msg.h encoding), logged before it is fed */
 
 typedef struct {
     uv_timer_t timer;
@@ -90,6 +91,9 @@ struct node {
     cairn_err fatal;
     cons_persist_t restore; /* from the WAL, for the height in progress */
     bool has_restore;
+    buf_t *replay_msgs; /* consensus messages of that height, fed after START_HEIGHT */
+    uint32_t n_replay_msgs;
+    bool replaying;
 
     config_t cfg;
     genesis_t genesis;
