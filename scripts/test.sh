@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it:
 #   1. release build (-Wall -Wextra -Werror) and unit tests
-#   2. the same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   2. the same unit tests, and three multi-node integration tests, under
+#      AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. simulator seeds (sim/)
 #   4. a short libFuzzer run of every fuzz target over its seed corpus
 #   5. integration tests with real processes (tests/integration/test_*)
@@ -38,6 +39,12 @@ if [ "${FAST:-0}" != 1 ]; then
   if make -j"$jobs" SAN=1 all >"$log_dir/build-san.log" 2>&1; then
     for t in $(find build-san/tests/unit -type f -executable -name 'test_*' | sort); do
       run "san/${t#build-san/tests/unit/}" env ASAN_OPTIONS=detect_leaks=1 "$t"
+    done
+    # Real networks of sanitized nodes: memory errors abort a node (the test fails),
+    # and a clean stop (devnet's Ctrl-C) reports leaks as a non-zero exit.
+    for t in test_net_commit.py test_net_faults.py test_devnet.py; do
+      run "san/integration/$t" env CAIRN_BIN=build-san/cairn ASAN_OPTIONS=detect_leaks=1 \
+        python3 "tests/integration/$t"
     done
   else
     failed=$((failed+1)); failures+=("build-san"); tail -n 40 "$log_dir/build-san.log"
