@@ -336,6 +336,7 @@ void node_cons_start_height(struct node *n, const cons_persist_t *restore)
 {
     uv_timer_stop(&n->next_height_timer);
     n->waiting_next = false;
+    n->n_prop_rounds = 0;
     gossip_clear(n);
     cons_input_t in;
     memset(&in, 0, sizeof in);
@@ -378,6 +379,21 @@ void node_maybe_start_next(struct node *n)
 
 /* ------------------------------------------------------------------ peers */
 
+/* Rounds of the current height for which the core took a proposal. */
+static bool proposal_round_taken(const struct node *n, uint32_t round)
+{
+    for (uint32_t i = 0; i < n->n_prop_rounds; i++)
+        if (n->prop_rounds[i] == round) return true;
+    return false;
+}
+
+static void proposal_round_take(struct node *n, uint32_t round)
+{
+    if (proposal_round_taken(n, round)) return;
+    if (n->n_prop_rounds < NODE_PROP_ROUNDS_MAX) n->prop_rounds[n->n_prop_rounds++] = round;
+    else n->prop_rounds[round % NODE_PROP_ROUNDS_MAX] = round; /* oldest rounds are long over */
+}
+
 /* A message for the next height while we wait: start it now. */
 static bool height_is_current(struct node *n, uint64_t h)
 {
@@ -406,6 +422,13 @@ static void on_proposal(struct node *n, p2p_peer_t *peer, const msg_t *m, const 
         report(peer, P2P_REPORT_BAD_SIGNATURE);
         return;
     }
+    /* One proposal per round is all the core keeps; a proposer that signs more
+     * (or rounds far ahead) must not make us validate, log and store 8 MB
+     * blocks without end. */
+    if (p.round > consensus_round(n->cons) + CONS_ROUNDS_AHEAD || proposal_round_taken(n, p.round)) {
+        n->proposals_dropped++;
+        return;
+    }
     uint8_t status = node_block_receive(n, m->u.proposal.block, m->u.proposal.block_len, p.block_id);
     known_block *k = node_block_known(n, p.block_id);
     cons_input_t in;
@@ -418,6 +441,7 @@ static void on_proposal(struct node *n, p2p_peer_t *peer, const msg_t *m, const 
      * for rounds far ahead cannot fill our memory or our peers' links. */
     wal_log_msg(n, raw, raw_len);
     if (node_cons_feed(n, &in) != CAIRN_OK) return;
+    proposal_round_take(n, p.round);
     gossip_keep(n, raw, raw_len);
     p2p_broadcast(n->p2p, CH_CONSENSUS, raw, raw_len, peer);
 }

@@ -36,6 +36,7 @@
 #define NODE_GOSSIP_BYTES_MAX ((size_t)64 << 20) /* and their bytes */
 #define NODE_SYNC_WINDOW 16       /* block requests in flight */
 #define NODE_EVIDENCE_MAX 64
+#define NODE_PROP_ROUNDS_MAX 64
 #define NODE_GOSSIP_MS 1000
 #define NODE_STATUS_MS 1000
 #define NODE_SYNC_REQUEST_TIMEOUT_MS 5000
@@ -125,6 +126,9 @@ struct node {
     uint32_t n_gossip_msgs;
     size_t gossip_bytes;
     uint64_t gossip_seen_height; uint32_t gossip_seen_round; uint8_t gossip_seen_step;
+
+    uint32_t prop_rounds[NODE_PROP_ROUNDS_MAX]; /* rounds with a proposal, this height */
+    uint32_t n_prop_rounds;
 
     cons_input_t inq[NODE_INQ_MAX];
     uint32_t inq_head, inq_len;
