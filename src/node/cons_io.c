@@ -58,11 +58,22 @@ static void gossip_clear(struct node *n)
     n->gossip_bytes = 0;
 }
 
+/* Re-sends this height's messages to one peer, newest first (the current
+ * round matters most), at most NODE_REGOSSIP_BYTES_MAX at a time and only while
+ * the peer's queue is not half full: re-gossip must not get peers dropped for a
+ * full send queue. */
 void node_gossip_to_peer(struct node *n, p2p_peer_t *peer)
 {
-    for (uint32_t i = 0; i < n->n_gossip_msgs; i++)
-        if (p2p_send(peer, CH_CONSENSUS, n->gossip_msgs[i].data, n->gossip_msgs[i].len) != CAIRN_OK)
-            return;
+    p2p_stats st;
+    p2p_peer_stats_get(peer, &st);
+    if (st.queue_bytes > n->cfg.p2p.send_queue_bytes / 2) return;
+    size_t sent = 0;
+    for (uint32_t i = n->n_gossip_msgs; i-- > 0;) {
+        const buf_t *b = &n->gossip_msgs[i];
+        if (sent + b->len > NODE_REGOSSIP_BYTES_MAX && sent > 0) return;
+        if (p2p_send(peer, CH_CONSENSUS, b->data, b->len) != CAIRN_OK) return;
+        sent += b->len;
+    }
 }
 
 /* Re-sends this height's messages when consensus has not moved for a tick:
@@ -395,11 +406,24 @@ static void proposal_round_take(struct node *n, uint32_t round)
 }
 
 /* A message for the next height while we wait: start it now. */
-static bool height_is_current(struct node *n, uint64_t h)
+/* Messages are for the height after our last block (st.validators sign it). */
+static bool height_is_next(const struct node *n, uint64_t h) { return h == n->st.last_height + 1; }
+
+/* A verified message for the next height while we wait: start it now. */
+static void start_if_waiting(struct node *n)
 {
-    if (h != n->st.last_height + 1) return false;
     if (n->waiting_next) node_cons_start_height(n, NULL);
-    return true;
+}
+
+/* Whether addr proposes `round` of the current height (CometBFT's rule: the
+ * height's set, priorities incremented once per round). */
+static bool is_round_proposer(const struct node *n, uint32_t round, const uint8_t addr[static ADDR_BYTES])
+{
+    static valset_t tmp; /* ~11 KB; the loop is single-threaded */
+    tmp = n->st.validators;
+    if (round) valset_increment_priority(&tmp, round);
+    const validator_t *v = valset_proposer(&tmp);
+    return v && !memcmp(v->address, addr, ADDR_BYTES);
 }
 
 static void on_proposal(struct node *n, p2p_peer_t *peer, const msg_t *m, const uint8_t *raw,
@@ -410,7 +434,7 @@ static void on_proposal(struct node *n, p2p_peer_t *peer, const msg_t *m, const 
         report(peer, P2P_REPORT_BAD_MESSAGE);
         return;
     }
-    if (gossip_has(n, raw, raw_len) || !height_is_current(n, p.height)) return;
+    if (gossip_has(n, raw, raw_len) || !height_is_next(n, p.height)) return;
     int idx = valset_index_of(&n->st.validators, p.proposer);
     if (idx < 0) {
         n->proposals_dropped++;
@@ -422,10 +446,12 @@ static void on_proposal(struct node *n, p2p_peer_t *peer, const msg_t *m, const 
         report(peer, P2P_REPORT_BAD_SIGNATURE);
         return;
     }
-    /* One proposal per round is all the core keeps; a proposer that signs more
-     * (or rounds far ahead) must not make us validate, log and store 8 MB
-     * blocks without end. */
-    if (p.round > consensus_round(n->cons) + CONS_ROUNDS_AHEAD || proposal_round_taken(n, p.round)) {
+    start_if_waiting(n);
+    /* Only the round's proposer, one proposal per round, none far ahead: anything
+     * else the core drops, and must not first make us validate, log and keep an
+     * 8 MB block. */
+    if (p.round > consensus_round(n->cons) + CONS_ROUNDS_AHEAD || proposal_round_taken(n, p.round) ||
+        !is_round_proposer(n, p.round, p.proposer)) {
         n->proposals_dropped++;
         return;
     }
@@ -454,7 +480,7 @@ static void on_vote(struct node *n, p2p_peer_t *peer, const msg_t *m, const uint
         report(peer, P2P_REPORT_BAD_MESSAGE);
         return;
     }
-    if (gossip_has(n, raw, raw_len) || !height_is_current(n, v.height)) return;
+    if (gossip_has(n, raw, raw_len) || !height_is_next(n, v.height)) return;
     const valset_t *vs = &n->st.validators;
     if (v.validator_index >= vs->count ||
         memcmp(vs->v[v.validator_index].address, v.validator, ADDR_BYTES) != 0) {
@@ -467,15 +493,21 @@ static void on_vote(struct node *n, p2p_peer_t *peer, const msg_t *m, const uint
         report(peer, P2P_REPORT_BAD_SIGNATURE);
         return;
     }
+    start_if_waiting(n);
+    if (v.round > consensus_round(n->cons) + CONS_ROUNDS_AHEAD) { /* the core keeps none */
+        n->votes_dropped++;
+        return;
+    }
     cons_input_t in;
     memset(&in, 0, sizeof in);
     in.kind = CONS_IN_VOTE;
     in.u.vote = v;
     wal_log_msg(n, raw, raw_len);
     cairn_err rc = node_cons_feed(n, &in);
-    /* A conflicting vote (BAD_EVIDENCE) is relayed too: every node should see
-     * the evidence. Other refusals (old, far-future, duplicate) go no further. */
-    if (rc != CAIRN_OK && rc != CAIRN_EBAD_EVIDENCE) return;
+    /* Kept and relayed only when the core took it. The first conflicting vote of
+     * a validator is taken (OK, with its evidence): every node sees the evidence.
+     * Further ones (BAD_EVIDENCE) add nothing and go no further. */
+    if (rc != CAIRN_OK) return;
     gossip_keep(n, raw, raw_len);
     p2p_broadcast(n->p2p, CH_CONSENSUS, raw, raw_len, peer);
 }

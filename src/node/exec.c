@@ -30,6 +30,8 @@ void node_blocks_clear(struct node *n)
 }
 
 /* A free slot; when full, the oldest invalid block goes first, else slot 0. */
+/* A free slot; when full, an invalid block goes first, else the oldest block
+ * other than the one the core is locked on (rounds long past). */
 static known_block *known_slot(struct node *n)
 {
     for (int i = 0; i < CONS_BLOCKS_MAX; i++)
@@ -39,7 +41,15 @@ static known_block *known_slot(struct node *n)
             known_release(&n->known[i]);
             return &n->known[i];
         }
-    return NULL;
+    const uint8_t *locked = n->cons ? consensus_locked_id(n->cons) : NULL;
+    known_block *oldest = NULL;
+    for (int i = 0; i < CONS_BLOCKS_MAX; i++) {
+        known_block *k = &n->known[i];
+        if (locked && !memcmp(k->id, locked, HASH_BYTES)) continue;
+        if (!oldest || k->seq < oldest->seq) oldest = k;
+    }
+    if (oldest) known_release(oldest);
+    return oldest;
 }
 
 static cairn_err known_add(struct node *n, const uint8_t id[static HASH_BYTES], uint8_t status,
@@ -54,6 +64,7 @@ static cairn_err known_add(struct node *n, const uint8_t id[static HASH_BYTES], 
     memcpy(k->id, id, HASH_BYTES);
     k->status = status;
     if (b) k->block = *b; /* ownership moves to the slot */
+    k->seq = ++n->known_seq;
     k->used = true;
     return CAIRN_OK;
 }
@@ -203,11 +214,11 @@ uint8_t node_block_receive(struct node *n, const uint8_t *raw, size_t len,
     if (rc == CAIRN_OK) rc = validate_more(n, &b);
     uint8_t status = rc == CAIRN_OK ? CONS_BLOCK_VALID : CONS_BLOCK_INVALID;
     if (rc) log_warn("block %llu is invalid: %s", (unsigned long long)b.header.height, cairn_strerror(rc));
-    if (known_add(n, id, status, raw, len, status == CONS_BLOCK_VALID ? &b : NULL) == CAIRN_OK &&
-        status == CONS_BLOCK_VALID)
-        return status; /* b is owned by the slot */
+    cairn_err kept = known_add(n, id, status, raw, len, status == CONS_BLOCK_VALID ? &b : NULL);
+    if (kept == CAIRN_OK && status == CONS_BLOCK_VALID) return status; /* b is owned by the slot */
     block_free(&b);
-    return status;
+    /* VALID means "held and valid" (the core may decide or re-propose it). */
+    return kept == CAIRN_OK ? status : CONS_BLOCK_UNKNOWN;
 }
 
 static bool recheck_keep(void *ctx, const uint8_t *raw, size_t len)
@@ -245,10 +256,12 @@ cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const
     buf_init(&st_raw, 0);
     chain_state_t *next = malloc(sizeof *next);
     cairn_err rc = CAIRN_ENOMEM;
+    bool began = false; /* the application is inside the block */
     if (!recs || !views || !leaves || !next) goto out;
     for (uint32_t i = 0; i < nt; i++) buf_init(&recs[i], 0);
 
     rc = app_begin_block(n->app, h);
+    began = rc == CAIRN_OK;
     for (uint32_t i = 0; rc == CAIRN_OK && i < nt; i++) {
         uint8_t th[HASH_BYTES];
         tx_hash(th, b->txs[i].p, b->txs[i].len);
@@ -323,6 +336,9 @@ cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const
     node_rpc_block_committed(n, b, id, views, nt);
     node_blocks_clear(n); /* b may live in a known slot: last use above */
 out:
+    /* Once the application began the block there is no undo: stop rather than
+     * run the next block on a half-applied state. */
+    if (rc && began && !n->stopping) node_fatal(n, "executing a block", rc);
     if (recs)
         for (uint32_t i = 0; i < nt; i++) buf_deinit(&recs[i]);
     free(recs);

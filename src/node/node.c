@@ -203,8 +203,8 @@ typedef struct {
     uint64_t height;
     cons_persist_t rec;
     bool found;
-    buf_t *msgs; /* NODE_GOSSIP_MSGS_MAX slots */
-    uint32_t n_msgs;
+    buf_t *msgs; /* a ring of NODE_GOSSIP_MSGS_MAX slots */
+    uint32_t head, n_msgs;
     size_t bytes;
 } replay_ctx;
 
@@ -212,10 +212,20 @@ static cairn_err replay_record(void *ctx, uint8_t type, const uint8_t *p, size_t
 {
     replay_ctx *r = ctx;
     cons_persist_t rec;
-    if (type == WAL_REC_MSG) { /* bounded like the gossip store; peers re-send the rest */
-        if (r->n_msgs >= NODE_GOSSIP_MSGS_MAX || len > NODE_GOSSIP_BYTES_MAX - r->bytes) return CAIRN_OK;
-        buf_init(&r->msgs[r->n_msgs], 0);
-        if (buf_append(&r->msgs[r->n_msgs], p, len) != CAIRN_OK) return CAIRN_ENOMEM;
+    if (type == WAL_REC_MSG) {
+        /* Bounded like the gossip store, keeping the LATEST messages (the rounds
+         * that matter, the votes behind a lock); peers re-send older ones. */
+        if (len > NODE_GOSSIP_BYTES_MAX) return CAIRN_OK;
+        while (r->n_msgs == NODE_GOSSIP_MSGS_MAX || len > NODE_GOSSIP_BYTES_MAX - r->bytes) {
+            buf_t *old = &r->msgs[r->head];
+            r->bytes -= old->len;
+            buf_deinit(old);
+            r->head = (r->head + 1) % NODE_GOSSIP_MSGS_MAX;
+            r->n_msgs--;
+        }
+        buf_t *b = &r->msgs[(r->head + r->n_msgs) % NODE_GOSSIP_MSGS_MAX];
+        buf_init(b, 0);
+        if (buf_append(b, p, len) != CAIRN_OK) return CAIRN_ENOMEM;
         r->n_msgs++;
         r->bytes += len;
         return CAIRN_OK;
@@ -241,6 +251,7 @@ static cairn_err open_consensus(struct node *n, replay_ctx *replay, char *errbuf
     if (!replay->msgs) return CAIRN_ENOMEM;
     n->replay_msgs = replay->msgs; /* owned by the node from here */
     rc = wal_replay(n->wal, replay, replay_record);
+    n->replay_head = replay->head;
     n->n_replay_msgs = replay->n_msgs;
     if (rc) return fail(errbuf, rc, "replaying the consensus WAL: %s", cairn_strerror(rc));
     cons_config_t cc;
@@ -428,11 +439,12 @@ static void replay_messages(struct node *n)
 {
     if (n->n_replay_msgs) log_info("replaying %u consensus messages from the WAL", n->n_replay_msgs);
     n->replaying = true;
-    for (uint32_t i = 0; i < n->n_replay_msgs && !n->stopping; i++) {
-        if (msg_decode(&recv_msg, n->replay_msgs[i].data, n->replay_msgs[i].len) == CAIRN_OK &&
+    for (uint32_t k = 0; k < n->n_replay_msgs; k++) {
+        buf_t *b = &n->replay_msgs[(n->replay_head + k) % NODE_GOSSIP_MSGS_MAX];
+        if (!n->stopping && msg_decode(&recv_msg, b->data, b->len) == CAIRN_OK &&
             kind_on_channel(recv_msg.kind, CH_CONSENSUS))
             node_cons_on_message(n, NULL, &recv_msg);
-        buf_deinit(&n->replay_msgs[i]);
+        buf_deinit(b);
     }
     n->replaying = false;
     n->n_replay_msgs = 0;
@@ -503,7 +515,8 @@ void node_close(node_t *n)
         free(n->sync[i].commit);
     }
     for (uint32_t i = 0; i < n->n_gossip_msgs; i++) buf_deinit(&n->gossip_msgs[i]);
-    for (uint32_t i = 0; i < n->n_replay_msgs; i++) buf_deinit(&n->replay_msgs[i]);
+    for (uint32_t k = 0; k < n->n_replay_msgs; k++)
+        buf_deinit(&n->replay_msgs[(n->replay_head + k) % NODE_GOSSIP_MSGS_MAX]);
     free(n->replay_msgs);
     node_txs_gossip_release(n);
     consensus_free(n->cons);

@@ -32,9 +32,11 @@
 #define NODE_PATH_MAX 4096
 #define NODE_TIMERS 16
 #define NODE_INQ_MAX 256
-#define NODE_GOSSIP_MSGS_MAX 1024 /* consensus messages kept for re-gossip, per height */
+#define NODE_GOSSIP_MSGS_MAX 4096 /* consensus messages kept for re-gossip, per height */
 #define NODE_GOSSIP_BYTES_MAX ((size_t)64 << 20) /* and their bytes */
 #define NODE_SYNC_WINDOW 16       /* block requests in flight */
+#define NODE_SYNC_PER_PEER 4      /* of them to one peer */
+#define NODE_REGOSSIP_BYTES_MAX ((size_t)8 << 20) /* re-sent to one peer per tick */
 #define NODE_EVIDENCE_MAX 64
 #define NODE_PROP_ROUNDS_MAX 64
 #define NODE_GOSSIP_MS 1000
@@ -61,6 +63,7 @@ typedef struct {
     bool used;
     uint8_t id[HASH_BYTES];
     uint8_t status; /* enum cons_block_status */
+    uint64_t seq;   /* arrival order, for eviction */
     uint8_t *raw;
     size_t len;
     block_t block; /* decoded when status is VALID */
@@ -92,8 +95,8 @@ struct node {
     cairn_err fatal;
     cons_persist_t restore; /* from the WAL, for the height in progress */
     bool has_restore;
-    buf_t *replay_msgs; /* consensus messages of that height, fed after START_HEIGHT */
-    uint32_t n_replay_msgs;
+    buf_t *replay_msgs; /* consensus messages of that height (a ring), fed after START_HEIGHT */
+    uint32_t replay_head, n_replay_msgs;
     bool replaying;
 
     config_t cfg;
@@ -121,6 +124,7 @@ struct node {
     bool waiting_next;           /* decided; the next height not started yet */
 
     known_block known[CONS_BLOCKS_MAX];
+    uint64_t known_seq;
     /* Encoded consensus messages of the current height, for re-gossip. */
     buf_t gossip_msgs[NODE_GOSSIP_MSGS_MAX];
     uint32_t n_gossip_msgs;

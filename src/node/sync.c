@@ -69,7 +69,8 @@ static p2p_peer_t *pick_peer(struct node *n, uint64_t height)
     size_t np = p2p_peers(n->p2p, peers, 64);
     for (size_t i = 0; i < np && i < 64; i++) {
         peer_info *pi = info_of(peers[i]);
-        if (!pi || pi->height < height || pi->base > height) continue;
+        if (!pi || pi->height < height || pi->base > height || pi->in_flight >= NODE_SYNC_PER_PEER)
+            continue;
         if (!best || pi->in_flight < info_of(best)->in_flight) best = peers[i];
     }
     return best;
@@ -97,6 +98,21 @@ static cairn_err apply_synced(struct node *n, sync_slot *s)
     return rc;
 }
 
+/* A slot is done with: its peer no longer owes us an answer. */
+static void slot_release(sync_slot *s)
+{
+    if (s->peer && !s->block && info_of(s->peer) && info_of(s->peer)->in_flight)
+        info_of(s->peer)->in_flight--;
+    slot_free(s);
+}
+
+/* Slots at or below the tip are stale (consensus got there first). */
+static void sweep_stale(struct node *n)
+{
+    for (int i = 0; i < NODE_SYNC_WINDOW; i++)
+        if (n->sync[i].height && n->sync[i].height <= n->st.last_height) slot_release(&n->sync[i]);
+}
+
 static void apply_ready(struct node *n)
 {
     bool applied = false;
@@ -114,9 +130,7 @@ static void apply_ready(struct node *n)
         slot_free(s);
         applied = true;
     }
-    /* Slots below the tip are stale (consensus got there first). */
-    for (int i = 0; i < NODE_SYNC_WINDOW; i++)
-        if (n->sync[i].height && n->sync[i].height <= n->st.last_height) slot_free(&n->sync[i]);
+    sweep_stale(n);
     if (applied && !n->stopping) {
         log_info("synced to height %llu (peers at %llu)", (unsigned long long)n->st.last_height,
                  (unsigned long long)n->sync_target);
@@ -137,12 +151,10 @@ void node_sync_tick(struct node *n)
     for (size_t i = 0; i < np && i < 64; i++)
         if (info_of(peers[i]) && info_of(peers[i])->height > n->sync_target)
             n->sync_target = info_of(peers[i])->height;
+    sweep_stale(n);
     for (int i = 0; i < NODE_SYNC_WINDOW; i++) {
         sync_slot *s = &n->sync[i];
-        if (s->height && !s->block && now - s->sent_ms > NODE_SYNC_REQUEST_TIMEOUT_MS) {
-            if (s->peer && info_of(s->peer) && info_of(s->peer)->in_flight) info_of(s->peer)->in_flight--;
-            slot_free(s);
-        }
+        if (s->height && !s->block && now - s->sent_ms > NODE_SYNC_REQUEST_TIMEOUT_MS) slot_release(s);
     }
     uint64_t next = n->st.last_height + 1;
     for (int i = 0; i < NODE_SYNC_WINDOW; i++) {
@@ -193,7 +205,8 @@ static void on_response(struct node *n, p2p_peer_t *peer, const msg_t *m)
 {
     sync_slot *s = slot_for(n, m->u.response.height);
     if (!s || s->peer != peer || s->block) {
-        p2p_peer_report(peer, P2P_REPORT_SPAM);
+        /* Usually a late answer to a request we gave up on (timeout, or consensus
+         * got there first): not the peer's fault. */
         return;
     }
     if (info_of(peer)->in_flight) info_of(peer)->in_flight--;
