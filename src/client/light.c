@@ -220,6 +220,12 @@ cairn_err light_update(light_t *lc, const header_t *h, const commit_t *c, const 
                    "the validator set changed between height %" PRIu64 " and %" PRIu64
                    ": verify the headers in between", lc->height, h->height);
     }
+    /* BFT time only moves forward (chain.h block_validate): a later header with
+     * an earlier time is forged, whoever signed it. */
+    if (lc->height > 0 && h->time_ns <= lc->header.time_ns)
+        return cairn_fail(CAIRN_EBAD_TIME, why, why_len,
+                   "header %" PRIu64 " is not later than the trusted header %" PRIu64
+                   " (its time does not move forward)", h->height, lc->height);
     if (h->height == lc->height + 1 && memcmp(h->last_block_id, lc->hash, HASH_BYTES) != 0)
         return cairn_fail(CAIRN_EBAD_HASH, why, why_len,
                    "header %" PRIu64 " does not follow the trusted header %" PRIu64

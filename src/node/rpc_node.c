@@ -1404,16 +1404,9 @@ static void abci_query_cb(void *ctx, rpc_call_t *call, const json_t *params)
 
 /* Whether any WebSocket client subscribed: the server's own gauge says so.
  * Without subscribers, rendering events (a whole block as JSON) is skipped. */
-static bool have_subscribers(node_rpc *r)
-{
-    metric_t *m;
-    double v = 1; /* unknown: publish */
-    if (metrics_register(rpc_metrics(r->rpc), METRIC_GAUGE, "cairn_rpc_subscriptions",
-                         "Active WebSocket event subscriptions.", NULL, 0, &m) == CAIRN_OK &&
-        metrics_value_get(m, NULL, &v) == CAIRN_ENOT_FOUND)
-        v = 0;
-    return v > 0;
-}
+/* Subscribers of this server (not a gauge another listener sharing the metrics
+ * registry may overwrite). */
+static bool have_subscribers(node_rpc *r) { return rpc_has_subscribers(r->rpc); }
 
 static json_t *results_json(const bytes_view *results, uint32_t n_results, txres_view *v)
 {

@@ -737,3 +737,5 @@ void rpc_free(rpc_t *rpc)
 int rpc_port(const rpc_t *rpc) { return rpc->bound_port; }
 
 metrics_t *rpc_metrics(rpc_t *rpc) { return rpc->metrics; }
+
+bool rpc_has_subscribers(const rpc_t *rpc) { return rpc->n_sub_clients > 0; }

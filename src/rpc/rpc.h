@@ -114,6 +114,9 @@ cairn_err rpc_new(uv_loop_t *loop, const rpc_config *cfg, rpc_t **out) CAIRN_MUS
 void rpc_free(rpc_t *rpc);
 /* The bound TCP port, 0 without a listener. */
 int rpc_port(const rpc_t *rpc);
+/* Whether any WebSocket client of this server has a subscription (so building
+ * events is worth it). */
+bool rpc_has_subscribers(const rpc_t *rpc);
 /* The registry rendered at /metrics: register the node's metrics here. */
 metrics_t *rpc_metrics(rpc_t *rpc);
 

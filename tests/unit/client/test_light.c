@@ -359,6 +359,25 @@ static void header_that_does_not_follow_the_trusted_one_is_refused(void **state)
     commit_free(&c2);
 }
 
+static void later_header_with_an_earlier_time_is_refused(void **state)
+{
+    fx_t *f = *state;
+    header_t h1, h2;
+    commit_t c1, c2;
+    make_header(&h1, f, 5, NULL, &f->vs, &f->vs);
+    sign_header(&c1, f, &h1, &f->vs, NULL);
+    assert_int_equal(update_text(f, &h1, &c1, NULL), CAIRN_OK);
+    /* Properly signed by the trusted set, but its time goes back. */
+    make_header(&h2, f, 9, NULL, &f->vs, &f->vs);
+    h2.time_ns = h1.time_ns - 1;
+    sign_header(&c2, f, &h2, &f->vs, NULL);
+    assert_int_equal(update_text(f, &h2, &c2, NULL), CAIRN_EBAD_TIME);
+    assert_why(f, "time does not move forward");
+    assert_int_equal(f->lc.height, 5);
+    commit_free(&c1);
+    commit_free(&c2);
+}
+
 static void trusted_start_checks_the_hash_and_the_next_set(void **state)
 {
     fx_t *f = *state;
@@ -697,6 +716,7 @@ int main(void)
         T(validator_change_needs_the_matching_next_set),
         T(skipping_across_a_validator_change_is_refused),
         T(header_that_does_not_follow_the_trusted_one_is_refused),
+        T(later_header_with_an_earlier_time_is_refused),
         T(trusted_start_checks_the_hash_and_the_next_set),
         T(sync_walks_every_header_across_a_validator_change),
         T(sync_jumps_while_the_set_is_unchanged),
