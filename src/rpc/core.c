@@ -84,6 +84,10 @@ static cairn_err metrics_setup(rpc_t *rpc)
     CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_rpc_connections_rejected_total",
                                "Connections refused because connections_max was reached.",
                                NULL, 0, &rpc->m_rejected));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_rpc_pipelined_closed_total",
+                               "HTTP connections closed after an answer because the client "
+                               "pipelined requests libwebsockets cannot take in turn.",
+                               NULL, 0, &rpc->m_pipelined));
     return CAIRN_OK;
 }
 

@@ -163,7 +163,8 @@ struct rpc {
     uint32_t n_pending;
     metrics_t *metrics;
     bool owns_metrics;
-    metric_t *m_requests, *m_duration, *m_conns, *m_subs, *m_dropped, *m_rejected;
+    metric_t *m_requests, *m_duration, *m_conns, *m_subs, *m_dropped, *m_rejected,
+        *m_pipelined;
 };
 
 const rpc_method_t *rpc_method_find(const rpc_t *rpc, const char *name);

@@ -5,9 +5,10 @@
  * Each lws connection carries a pss_t whose conn (rpc_conn_t) is created when
  * lws binds our protocol and destroyed on close; after rpc_free() starts,
  * connections are destroyed by us first, so late lws callbacks find no conn
- * and touch nothing. HTTP connections run one request at a time (keep-alive,
- * no pipelining); WebSocket messages are answered in order through a bounded
- * per-client queue.
+ * and touch nothing. HTTP connections run one request at a time (keep-alive);
+ * requests a client pipelines behind one still being answered wait unread in
+ * the socket (see pause_reads). WebSocket messages are answered in order
+ * through a bounded per-client queue.
  */
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -30,6 +31,10 @@ typedef struct {
     rpc_conn_t base;
     buf_t body;
     bool too_big;
+    bool body_done;  /* the body was handed over: lws may report it again */
+    bool rx_paused;  /* reads stopped until the answer is ready */
+    bool closing;    /* answered out of turn; lws closes once it is sent */
+    bool body_started;
     pss_t *pss;
 } conn_ext_t;
 
@@ -86,6 +91,78 @@ static void conn_destroy(rpc_conn_t *c)
 
 /* ---------------------------------------------------------------- HTTP */
 
+/* HTTP/1.1 pipelining: a client may send its next requests before it has read
+ * the answer to the current one. libwebsockets 4.1 keeps the bytes it read
+ * past the current request in a per-connection buffer and handles two cases
+ * badly (tests/integration/test_rpc_pipeline.py has both):
+ *  - while the answer to a POST is outstanding (broadcast_tx_commit waits for
+ *    its block), lws re-offers that buffer on every turn of the event loop,
+ *    reports the finished body again and consumes nothing: the loop spins;
+ *  - when a POST is itself taken from that buffer and more bytes follow it,
+ *    lws loops on the buffer inside one call, reporting the finished body
+ *    forever: the node freezes.
+ * So reads are paused while an answer is deferred (lws then leaves the buffer
+ * alone) and resumed when the answer is ready; lws 4.1 does not service
+ * writes on a connection whose reads are paused, so reads resume before the
+ * write is asked for. A finished body reported a second time, or a request
+ * reported while the previous answer is unsent, means lws is in one of those
+ * traps: the answer we have is written there and then, with "Connection:
+ * close", and lws closes the connection once it is sent. Requests pipelined
+ * behind it go unanswered; RFC 9112 section 9.3.2 has clients retry them. */
+static void pause_reads(rpc_conn_t *c)
+{
+    if (ext(c)->rx_paused || !c->wsi || c->http_status) return;
+    ext(c)->rx_paused = true;
+    lws_rx_flow_control(c->wsi, 0);
+}
+
+static void resume_reads(struct lws *wsi, rpc_conn_t *c)
+{
+    if (!ext(c)->rx_paused) return;
+    ext(c)->rx_paused = false;
+    lws_rx_flow_control(wsi, 1);
+}
+
+static int add_headers(struct lws *wsi, rpc_conn_t *c, unsigned char *start,
+                       unsigned char **p, unsigned char *end)
+{
+    if (lws_add_http_common_headers(wsi, (unsigned)c->http_status, c->content_type,
+                                    c->out_len, p, end) ||
+        (c->close_after &&
+         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                      (const unsigned char *)"close", 5, p, end)) ||
+        lws_finalize_write_http_header(wsi, start, p, end))
+        return -1;
+    c->headers_sent = true;
+    return 0;
+}
+
+/* Called from lws's read path: writes what is left of the answer (lws keeps
+ * what the socket does not take and sends it before closing) and returns -1,
+ * which makes lws close the connection. */
+static int answer_now_and_close(struct lws *wsi, rpc_conn_t *c)
+{
+    unsigned char buf[LWS_PRE + HTTP_CHUNK];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    if (ext(c)->closing) return -1;
+    ext(c)->closing = true;
+    METRIC_UPDATE(metrics_counter_add(c->rpc->m_pipelined, NULL, 1));
+    if (!c->http_status) return -1; /* a deferred answer is not ready: the client
+                                       sees the connection close */
+    c->close_after = true;
+    if (!c->headers_sent && add_headers(wsi, c, start, &p, end)) return -1;
+    while (c->out_off < c->out_len) {
+        size_t n = c->out_len - c->out_off;
+        if (n > HTTP_CHUNK) n = HTTP_CHUNK;
+        memcpy(start, c->out + c->out_off, n);
+        c->out_off += n;
+        bool last = c->out_off == c->out_len;
+        if (lws_write(wsi, start, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
+            return -1;
+    }
+    return -1;
+}
+
 void rpc_conn_http_respond(rpc_conn_t *c, int status, const char *ctype, char *text,
                            size_t len)
 {
@@ -96,7 +173,9 @@ void rpc_conn_http_respond(rpc_conn_t *c, int status, const char *ctype, char *t
     c->http_status = status;
     c->content_type = ctype;
     c->headers_sent = false;
-    if (c->wsi) lws_callback_on_writable(c->wsi);
+    if (!c->wsi) return;
+    resume_reads(c->wsi, c); /* first: lws does not write while reads are paused */
+    lws_callback_on_writable(c->wsi);
 }
 
 static void respond_error(rpc_conn_t *c, int status, int code, const char *data, bool close)
@@ -112,16 +191,10 @@ static int http_write(struct lws *wsi, rpc_conn_t *c)
 {
     unsigned char buf[LWS_PRE + HTTP_CHUNK];
     unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    if (ext(c)->closing) return -1;
     if (!c->out && c->out_len == 0 && !c->http_status) return 0; /* nothing yet */
     if (!c->headers_sent) {
-        if (lws_add_http_common_headers(wsi, (unsigned)c->http_status, c->content_type,
-                                        c->out_len, &p, end) ||
-            (c->close_after &&
-             lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-                                          (const unsigned char *)"close", 5, &p, end)) ||
-            lws_finalize_write_http_header(wsi, start, &p, end))
-            return -1;
-        c->headers_sent = true;
+        if (add_headers(wsi, c, start, &p, end)) return -1;
         if (c->out_len) {
             lws_callback_on_writable(wsi);
             return 0;
@@ -147,7 +220,9 @@ static int http_write(struct lws *wsi, rpc_conn_t *c)
     c->busy = false;
     buf_reset(&ext(c)->body);
     ext(c)->too_big = false;
+    ext(c)->body_done = false;
     if (c->close_after) return -1;
+    resume_reads(wsi, c);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -225,10 +300,13 @@ oom:
 static int on_http(struct lws *wsi, rpc_conn_t *c, const char *path)
 {
     rpc_t *rpc = c->rpc;
+    if (c->busy) return answer_now_and_close(wsi, c); /* see pause_reads */
     c->busy = true;
     c->close_after = false;
     buf_reset(&ext(c)->body);
     ext(c)->too_big = false;
+    ext(c)->body_done = false;
+    ext(c)->body_started = false;
     if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
         if (strcmp(path, "/") != 0) {
             respond_error(c, 404, RPC_METHOD_NOT_FOUND,
@@ -257,31 +335,57 @@ static int on_http(struct lws *wsi, rpc_conn_t *c, const char *path)
     else if (strcmp(path, "/metrics") == 0) metrics_page(c);
     else if (strchr(path + 1, '/') == NULL) uri_call(wsi, c, path);
     else respond_error(c, 404, RPC_METHOD_NOT_FOUND, "no such path", false);
+    pause_reads(c); /* if the answer is deferred */
     return 0;
 }
 
-static void on_body(rpc_conn_t *c, const void *in, size_t len)
+/* A POST that lws parsed out of its pipeline buffer gets the wrong body: lws
+ * 4.1 hands over that buffer from its start, the request's own request line
+ * ("POST / HTTP/1.1..."), which no JSON body can begin with. The real body is
+ * lost, so the connection is closed without an answer (see pause_reads). */
+static bool is_request_line(const void *in, size_t len)
+{
+    static const char *const methods[] = {"POST ", "GET ", "PUT ", "HEAD ", "DELETE ",
+                                          "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        size_t n = strlen(methods[i]);
+        if (len >= n && memcmp(in, methods[i], n) == 0) return true;
+    }
+    return false;
+}
+
+static int on_body(struct lws *wsi, rpc_conn_t *c, const void *in, size_t len)
 {
     conn_ext_t *e = ext(c);
-    if (c->http_status || e->too_big) return; /* already answered, discard */
+    if (!e->body_started) {
+        e->body_started = true;
+        if (is_request_line(in, len)) return answer_now_and_close(wsi, c);
+    }
+    if (c->http_status || e->too_big) return 0; /* already answered, discard */
     if (buf_append(&e->body, in, len) != CAIRN_OK) {
         e->too_big = true;
         buf_reset(&e->body);
     }
+    return 0;
 }
 
-static void on_body_done(rpc_conn_t *c)
+static int on_body_done(struct lws *wsi, rpc_conn_t *c)
 {
     conn_ext_t *e = ext(c);
-    if (c->http_status) return; /* answered at the headers (oversize) */
+    if (e->body_done) return answer_now_and_close(wsi, c); /* see pause_reads */
+    e->body_done = true;
+    if (c->http_status) return 0; /* answered at the headers (oversize) */
     if (e->too_big) {
         char data[160];
         snprintf(data, sizeof data, "request body exceeds the limit of %zu bytes",
                  c->rpc->cfg.body_bytes_max);
-        return respond_error(c, 413, RPC_INVALID_REQUEST, data, false);
+        respond_error(c, 413, RPC_INVALID_REQUEST, data, false);
+        return 0;
     }
     if (rpc_body_process(c->rpc, c, e->body.data, e->body.len, NULL, NULL) != CAIRN_OK)
         respond_error(c, 500, RPC_INTERNAL_ERROR, "out of memory", false);
+    pause_reads(c); /* if the answer is deferred */
+    return 0;
 }
 
 /* ---------------------------------------------------------------- WebSocket */
@@ -418,11 +522,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!c) return -1;
         return on_http(wsi, c, in ? (const char *)in : "/");
     case LWS_CALLBACK_HTTP_BODY:
-        if (c) on_body(c, in, len);
-        return 0;
+        return c ? on_body(wsi, c, in, len) : -1;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (c) on_body_done(c);
-        return 0;
+        return c ? on_body_done(wsi, c) : -1;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return c ? http_write(wsi, c) : -1;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {

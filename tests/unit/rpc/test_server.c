@@ -225,6 +225,7 @@ SCENARIO_TEST(ws_limits)
 SCENARIO_TEST(ws_slow_client)
 SCENARIO_TEST(ws_wrong_path)
 SCENARIO_TEST(conn_limit)
+SCENARIO_TEST(pipelined)
 
 static void deferred_timeout(void **state)
 {
@@ -286,6 +287,7 @@ int main(void)
         T(ws_slow_client),
         T(ws_wrong_path),
         T(conn_limit),
+        T(pipelined),
         T(second_server_on_a_taken_port_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
