@@ -97,6 +97,24 @@ void store_results_free(store_results_t *r)
     memset(r, 0, sizeof *r);
 }
 
+cairn_err store_results_decode(const uint8_t *p, size_t len, store_results_t *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t count = 0;
+    cairn_err rc = store_results_parse(p, len, &count, NULL, 0, NULL);
+    if (rc != CAIRN_OK) return rc;
+    out->mem = malloc(len ? len : 1);
+    out->tx = calloc(count ? count : 1, sizeof *out->tx);
+    if (!out->mem || !out->tx) {
+        store_results_free(out);
+        return CAIRN_ENOMEM;
+    }
+    if (len) memcpy(out->mem, p, len);
+    rc = store_results_parse(out->mem, len, &out->n_tx, out->tx, count, &out->block);
+    CAIRN_ASSERT(rc == CAIRN_OK);
+    return CAIRN_OK;
+}
+
 cairn_err store_results_load(store_t *s, uint64_t height, store_results_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -106,24 +124,23 @@ cairn_err store_results_load(store_t *s, uint64_t height, store_results_t *out)
     size_t len = 0;
     cairn_err rc = store_sealed_get(s, STORE_CF_RESULTS, key, 8, &v, &len);
     if (rc != CAIRN_OK) return rc;
-    uint32_t count = 0;
-    rc = store_results_parse((const uint8_t *)v, len, &count, NULL, 0, NULL);
-    if (rc != CAIRN_OK) {
-        rocksdb_free(v);
-        return store_corrupt(STORE_CF_RESULTS, key, 8, "results do not parse");
-    }
-    out->mem = malloc(len ? len : 1);
-    out->tx = calloc(count ? count : 1, sizeof *out->tx);
-    if (!out->mem || !out->tx) {
-        rocksdb_free(v);
-        store_results_free(out);
-        return CAIRN_ENOMEM;
-    }
-    memcpy(out->mem, v, len);
+    rc = store_results_decode((const uint8_t *)v, len, out);
     rocksdb_free(v);
-    rc = store_results_parse(out->mem, len, &out->n_tx, out->tx, count, &out->block);
-    CAIRN_ASSERT(rc == CAIRN_OK);
+    if (rc == CAIRN_ENOMEM) return rc;
+    if (rc != CAIRN_OK) return store_corrupt(STORE_CF_RESULTS, key, 8, "results do not parse");
     return CAIRN_OK;
+}
+
+cairn_err store_results_get_raw(store_t *s, uint64_t height, buf_t *out)
+{
+    store_results_t r;
+    cairn_err rc = store_results_get(s, height, &r);
+    if (rc != CAIRN_OK) return rc;
+    buf_reset(out);
+    /* encode(parse(b)) == b: re-encoding gives back the stored bytes. */
+    rc = store_results_encode(r.tx, r.n_tx, r.block.p, r.block.len, out);
+    store_results_free(&r);
+    return rc;
 }
 
 cairn_err store_results_get(store_t *s, uint64_t height, store_results_t *out)

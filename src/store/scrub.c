@@ -64,45 +64,62 @@ static bool tx_at_matches(store_t *s, uint64_t h, uint32_t i, const uint8_t want
     return ok;
 }
 
-static cairn_err tx_index_check(scrub_ctx *c, uint64_t h, const block_t *b,
-                                store_damage_list *dl)
+cairn_err store_tx_index_entry_check(store_t *s, uint64_t h, uint32_t i,
+                                     const uint8_t th[static HASH_BYTES], cairn_err *verdict)
+{
+    *verdict = CAIRN_ECORRUPT;
+    char *v = NULL;
+    size_t len = 0;
+    cairn_err rc = store_raw_get(s, STORE_CF_TX_INDEX, th, HASH_BYTES, &v, &len);
+    if (rc == CAIRN_ENOT_FOUND || rc == CAIRN_ECORRUPT) {
+        *verdict = rc;
+        return CAIRN_OK;
+    }
+    if (rc != CAIRN_OK) return rc;
+    bool shape = len == TX_INDEX_VALUE_BYTES;
+    uint64_t ih = shape ? store_get_u64le((const uint8_t *)v) : 0;
+    uint32_t ii = shape ? store_get_u32le((const uint8_t *)v + 8) : 0;
+    rocksdb_free(v);
+    if (shape && ih == h && ii == i) {
+        *verdict = CAIRN_OK;
+        return CAIRN_OK;
+    }
+    /* Another location is fine if it holds the same tx (a repeated tx). */
+    uint64_t base = store_base_height(s), tip = store_height(s);
+    if (shape && ih != h && ih >= base && ih <= tip && ih > 0 && tx_at_matches(s, ih, ii, th))
+        *verdict = CAIRN_OK;
+    return CAIRN_OK;
+}
+
+static cairn_err tx_index_check(store_t *s, uint64_t h, const block_t *b,
+                                store_damage_list *dl, uint64_t *records)
 {
     for (uint32_t i = 0; i < b->n_txs; i++) {
         uint8_t th[HASH_BYTES];
         tx_hash(th, b->txs[i].p, b->txs[i].len);
-        char *v = NULL;
-        size_t len = 0;
-        cairn_err rc = store_raw_get(c->s, STORE_CF_TX_INDEX, th, HASH_BYTES, &v, &len);
-        c->rep->records_checked++;
-        if (rc == CAIRN_ENOT_FOUND || rc == CAIRN_ECORRUPT) {
-            store_damage_add(dl, STORE_CF_TX_INDEX, h, th, HASH_BYTES, rc,
+        cairn_err verdict = CAIRN_OK;
+        (*records)++;
+        CAIRN_TRY(store_tx_index_entry_check(s, h, i, th, &verdict));
+        if (verdict == CAIRN_ECORRUPT)
+            store_damage_add(dl, STORE_CF_TX_INDEX, h, th, HASH_BYTES, CAIRN_ECORRUPT,
+                             "does not point to tx %u of block %llu", i,
+                             (unsigned long long)h);
+        else if (verdict != CAIRN_OK)
+            store_damage_add(dl, STORE_CF_TX_INDEX, h, th, HASH_BYTES, verdict,
                              "index entry for tx %u of block %llu", i,
                              (unsigned long long)h);
-            continue;
-        }
-        if (rc != CAIRN_OK) return rc;
-        bool shape = len == TX_INDEX_VALUE_BYTES;
-        uint64_t ih = shape ? store_get_u64le((const uint8_t *)v) : 0;
-        uint32_t ii = shape ? store_get_u32le((const uint8_t *)v + 8) : 0;
-        rocksdb_free(v);
-        if (shape && ih == h && ii == i) continue;
-        /* Another location is fine if it holds the same tx (a repeated tx). */
-        if (shape && ih >= c->base && ih <= c->tip && tx_at_matches(c->s, ih, ii, th))
-            continue;
-        store_damage_add(dl, STORE_CF_TX_INDEX, h, th, HASH_BYTES, CAIRN_ECORRUPT,
-                         "does not point to tx %u of block %llu", i, (unsigned long long)h);
     }
     return CAIRN_OK;
 }
 
-static cairn_err results_check(scrub_ctx *c, uint64_t h, const block_t *b,
-                               store_damage_list *dl)
+static cairn_err results_check(store_t *s, uint64_t h, const block_t *b,
+                               store_damage_list *dl, uint64_t *records)
 {
     uint8_t hk[8];
     store_height_key(hk, h);
     store_results_t r;
-    cairn_err rc = store_results_load(c->s, h, &r);
-    c->rep->records_checked++;
+    cairn_err rc = store_results_load(s, h, &r);
+    (*records)++;
     if (rc == CAIRN_ENOT_FOUND || rc == CAIRN_ECORRUPT) {
         store_damage_add(dl, STORE_CF_RESULTS, h, hk, 8, rc,
                          rc == CAIRN_ENOT_FOUND ? "results missing"
@@ -115,6 +132,15 @@ static cairn_err results_check(scrub_ctx *c, uint64_t h, const block_t *b,
                          "%u results for %u txs", r.n_tx, b->n_txs);
     store_results_free(&r);
     return CAIRN_OK;
+}
+
+cairn_err store_height_extras_check(store_t *s, uint64_t h, const block_t *b,
+                                    store_damage_list *dl, uint64_t *records)
+{
+    cairn_err rc = CAIRN_OK;
+    if (b) rc = tx_index_check(s, h, b, dl, records);
+    if (rc == CAIRN_OK) rc = results_check(s, h, b, dl, records);
+    return rc;
 }
 
 static void tip_check(scrub_ctx *c, const uint8_t id[HASH_BYTES], store_damage_list *dl)
@@ -155,10 +181,9 @@ static cairn_err heights_walk(scrub_ctx *c, store_scrub_progress_cb progress, vo
                 c->id_ok[h - c->base] = 1;
             }
             if (h == c->tip) tip_check(c, id, &dl);
-            rc = tx_index_check(c, h, &b, &dl);
         }
-        if (rc == CAIRN_OK || rc == CAIRN_ECORRUPT)
-            rc = results_check(c, h, good ? &b : NULL, &dl);
+        rc = store_height_extras_check(c->s, h, good ? &b : NULL, &dl,
+                                       &c->rep->records_checked);
         if (good) block_free(&b);
         if (rc != CAIRN_OK) return rc;
         have_next = good;

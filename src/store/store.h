@@ -248,6 +248,60 @@ void store_scrub_report_free(store_scrub_report *r);
 /* "blocks/00000000000000aa: header hash not in block_hash index". */
 void store_damage_format(const store_damage_t *d, char *out, size_t out_len);
 
+/* ------------------------------------------------------------- repair */
+
+/* Checks every record of height h, as store_scrub does for one height: the
+ * block (reading block h+1 for the link check), its block_hash entry, seen
+ * commit, the tx_index entries of its txs and its results. Damage found is
+ * copied to out (at most out_max entries, out may be NULL when out_max is 0)
+ * and counted in *n_damaged (may be NULL). Entries may name another height:
+ * block h+1 when its last_block_id disagrees with a block h its commit vouches
+ * for. Returns CAIRN_OK when nothing is damaged, CAIRN_ECORRUPT when something
+ * is, CAIRN_ENOT_FOUND outside base..height, else CAIRN_EDB/CAIRN_ENOMEM.
+ * Any thread. */
+cairn_err store_height_check(store_t *s, uint64_t h, store_damage_t *out,
+                             uint32_t out_max, uint32_t *n_damaged) CAIRN_MUST_CHECK;
+
+/* What rewrites one height. Everything is borrowed for the call. */
+typedef struct {
+    uint64_t height;
+    const uint8_t *block_raw;   /* canonical block encoding */
+    size_t block_len;
+    const uint8_t *commit_raw;  /* a commit for (height, block id) */
+    size_t commit_len;
+    const uint8_t *results_raw; /* the results record (store_results_get_raw) */
+    size_t results_len;
+} store_height_repair_args;
+
+/* Rewrites every record of one height inside base..height in ONE write batch:
+ * block, block_hash entry, seen commit, tx_index entries of its txs (unless an
+ * entry already names another stored copy of the same tx) and the sealed
+ * results. The caller has verified the commit's signatures (the store does not
+ * know the validator set); the store checks what it can witness on its own,
+ * before writing anything:
+ *   - the block decodes canonically, is for this height, and its data,
+ *     evidence and last commit hashes match its body (CAIRN_EBAD_BLOCK,
+ *     CAIRN_EBAD_HEIGHT, CAIRN_EBAD_HASH);
+ *   - the commit decodes and is for (height, header hash) (CAIRN_EBAD_COMMIT);
+ *   - the results record parses strictly with one entry per tx
+ *     (CAIRN_EBAD_ENCODING);
+ *   - the block id is the one the store's tip record names (at the tip), the
+ *     one block h+1 links to when h+1 verifies, and the block links to block
+ *     h-1 when h-1 verifies (CAIRN_EBAD_HASH).
+ * Then it re-verifies height h (store_height_check); damage left at h after
+ * the write is CAIRN_ECORRUPT (logged). Outside base..height: CAIRN_EBAD_HEIGHT.
+ * On any error before the write nothing was written. Writer thread only. */
+cairn_err store_height_repair(store_t *s,
+                              const store_height_repair_args *a) CAIRN_MUST_CHECK;
+
+/* The results record of height (what store_results_get parses), seal-checked,
+ * into out after reset: what a peer needs to repair that height. */
+cairn_err store_results_get_raw(store_t *s, uint64_t height, buf_t *out) CAIRN_MUST_CHECK;
+/* Parses a results record strictly (from a peer): heap object, free with
+ * store_results_free(). CAIRN_EBAD_ENCODING (or a codec error) if malformed. */
+cairn_err store_results_decode(const uint8_t *p, size_t n,
+                               store_results_t *out) CAIRN_MUST_CHECK;
+
 /* ------------------------------------------------------------- test and repair */
 
 /* Raw access that bypasses every check: for tests that damage records and for

@@ -108,6 +108,20 @@ cairn_err store_height_verify(store_t *s, uint64_t h, const uint8_t *next_link,
                               bool fetch_next, block_t *out, buf_t *raw_out,
                               uint8_t id_out[HASH_BYTES],
                               store_damage_list *dl) CAIRN_MUST_CHECK;
+/* Whether the tx_index entry th is good for tx i of block h: *verdict CAIRN_OK
+ * when it names (h, i), or another stored location holding the same tx (a
+ * repeated tx); CAIRN_ENOT_FOUND when missing; CAIRN_ECORRUPT when unreadable
+ * or wrong. Returns an error only for CAIRN_EDB/ENOMEM. */
+cairn_err store_tx_index_entry_check(store_t *s, uint64_t h, uint32_t i,
+                                     const uint8_t th[static HASH_BYTES],
+                                     cairn_err *verdict) CAIRN_MUST_CHECK;
+/* The records of height h besides block, hash index and seen commit: the tx
+ * index entries of b's txs (b NULL: skipped, the block is unusable) and the
+ * results record. Damage goes to dl; *records counts what was read. */
+cairn_err store_height_extras_check(store_t *s, uint64_t h, const block_t *b,
+                                    store_damage_list *dl,
+                                    uint64_t *records) CAIRN_MUST_CHECK;
+
 /* Results at height, seal-checked and parsed; ENOT_FOUND if absent. */
 cairn_err store_results_load(store_t *s, uint64_t height,
                              store_results_t *out) CAIRN_MUST_CHECK;
