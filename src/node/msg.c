@@ -1,10 +1,17 @@
 #include "node/msg.h"
 
+#include <stdbool.h>
+
 #include "codec/codec.h"
 
 #define VOTE_BYTES_MAX 1024
 #define PROPOSAL_BYTES_MAX 1024
 #define COMMIT_BYTES_MAX (VALIDATORS_MAX * 128 + 1024)
+
+static bool repair_reason_valid(uint8_t r)
+{
+    return r >= REPAIR_NONE_NOT_STORED && r <= REPAIR_NONE_BUSY;
+}
 
 cairn_err msg_encode(const msg_t *m, buf_t *out)
 {
@@ -36,12 +43,27 @@ cairn_err msg_encode(const msg_t *m, buf_t *out)
         break;
     case MSG_BLOCK_REQUEST:
     case MSG_NO_BLOCK:
+    case MSG_REPAIR_REQUEST:
         codec_put_u64(&w, m->u.request.height);
         break;
     case MSG_BLOCK_RESPONSE:
         codec_put_u64(&w, m->u.response.height);
         codec_put_bytes(&w, m->u.response.block, m->u.response.block_len);
         codec_put_bytes(&w, m->u.response.commit, m->u.response.commit_len);
+        break;
+    case MSG_REPAIR_RESPONSE:
+        if (m->u.repair.block_len > BLOCK_BYTES_MAX || m->u.repair.commit_len > COMMIT_BYTES_MAX ||
+            m->u.repair.results_len > MSG_RESULTS_BYTES_MAX)
+            return CAIRN_ETOO_LARGE;
+        codec_put_u64(&w, m->u.repair.height);
+        codec_put_bytes(&w, m->u.repair.block, m->u.repair.block_len);
+        codec_put_bytes(&w, m->u.repair.commit, m->u.repair.commit_len);
+        codec_put_bytes(&w, m->u.repair.results, m->u.repair.results_len);
+        break;
+    case MSG_REPAIR_NONE:
+        if (!repair_reason_valid(m->u.repair_none.reason)) return CAIRN_EINVALID_ARG;
+        codec_put_u64(&w, m->u.repair_none.height);
+        codec_put_u8(&w, m->u.repair_none.reason);
         break;
     default:
         return CAIRN_EBAD_TYPE;
@@ -83,12 +105,26 @@ cairn_err msg_decode(msg_t *m, const uint8_t *p, size_t n)
         break;
     case MSG_BLOCK_REQUEST:
     case MSG_NO_BLOCK:
+    case MSG_REPAIR_REQUEST:
         m->u.request.height = codec_get_u64(&r);
         break;
     case MSG_BLOCK_RESPONSE:
         m->u.response.height = codec_get_u64(&r);
         codec_get_bytes(&r, &m->u.response.block, &m->u.response.block_len, BLOCK_BYTES_MAX);
         codec_get_bytes(&r, &m->u.response.commit, &m->u.response.commit_len, COMMIT_BYTES_MAX);
+        break;
+    case MSG_REPAIR_RESPONSE:
+        m->u.repair.height = codec_get_u64(&r);
+        codec_get_bytes(&r, &m->u.repair.block, &m->u.repair.block_len, BLOCK_BYTES_MAX);
+        codec_get_bytes(&r, &m->u.repair.commit, &m->u.repair.commit_len, COMMIT_BYTES_MAX);
+        codec_get_bytes(&r, &m->u.repair.results, &m->u.repair.results_len,
+                        MSG_RESULTS_BYTES_MAX);
+        break;
+    case MSG_REPAIR_NONE:
+        m->u.repair_none.height = codec_get_u64(&r);
+        m->u.repair_none.reason = codec_get_u8(&r);
+        if (!r.err && !repair_reason_valid(m->u.repair_none.reason))
+            codec_reader_fail(&r, CAIRN_EBAD_ENCODING);
         break;
     default:
         if (!r.err) return CAIRN_EBAD_TYPE;

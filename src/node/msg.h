@@ -33,7 +33,20 @@ enum msg_kind {
     MSG_BLOCK_REQUEST = 0x22, /* height */
     MSG_BLOCK_RESPONSE = 0x23, /* block + the commit that finalised it */
     MSG_NO_BLOCK = 0x24,       /* height the sender cannot serve */
+    /* repair (CH_REPAIR): a node rewriting a damaged height of its store */
+    MSG_REPAIR_REQUEST = 0x31,  /* height */
+    MSG_REPAIR_RESPONSE = 0x32, /* block + a commit for it + its results record */
+    MSG_REPAIR_NONE = 0x33,     /* height + why the sender cannot serve it */
 };
+
+/* Why a repair request is not served (MSG_REPAIR_NONE). */
+enum msg_repair_reason {
+    REPAIR_NONE_NOT_STORED = 1, /* outside the sender's base..height */
+    REPAIR_NONE_DAMAGED = 2,    /* the sender's own copy fails its checks */
+    REPAIR_NONE_BUSY = 3,       /* too many requests, or it does not fit a frame */
+};
+
+#define MSG_RESULTS_BYTES_MAX (8u * 1024 * 1024) /* a results record in a repair */
 
 #define MSG_TXS_MAX 1000 /* transactions per gossip batch */
 
@@ -73,6 +86,19 @@ typedef struct {
             const uint8_t *commit;
             uint32_t commit_len;
         } response;
+        struct {
+            uint64_t height;
+            const uint8_t *block;
+            uint32_t block_len;
+            const uint8_t *commit;
+            uint32_t commit_len;
+            const uint8_t *results; /* the store's results record (store.h) */
+            uint32_t results_len;
+        } repair; /* MSG_REPAIR_RESPONSE; MSG_REPAIR_REQUEST uses request */
+        struct {
+            uint64_t height;
+            uint8_t reason; /* enum msg_repair_reason */
+        } repair_none;
     } u;
 } msg_t;
 

@@ -61,6 +61,7 @@ static void on_peer_down(p2p_peer_t *peer, cairn_err reason, void *ud)
 {
     struct node *n = ud;
     node_sync_peer_down(n, peer);
+    node_repair_peer_down(n, peer);
     free(p2p_peer_data(peer));
     p2p_peer_data_set(peer, NULL);
     if (!n->stopping)
@@ -75,6 +76,8 @@ static bool kind_on_channel(uint8_t kind, uint8_t channel)
     case CH_SYNC:
         return kind == MSG_STATUS || kind == MSG_BLOCK_REQUEST || kind == MSG_BLOCK_RESPONSE ||
                kind == MSG_NO_BLOCK;
+    case CH_REPAIR:
+        return kind == MSG_REPAIR_REQUEST || kind == MSG_REPAIR_RESPONSE || kind == MSG_REPAIR_NONE;
     default: return false;
     }
 }
@@ -92,6 +95,7 @@ static void on_recv(p2p_peer_t *peer, uint8_t channel, const uint8_t *p, size_t 
     switch (channel) {
     case CH_CONSENSUS: node_cons_on_message(n, peer, &recv_msg); break;
     case CH_SYNC: node_sync_on_message(n, peer, &recv_msg); break;
+    case CH_REPAIR: node_repair_on_message(n, peer, &recv_msg); break;
     case CH_MEMPOOL: node_txs_from_peer(n, recv_msg.u.txs.txs, recv_msg.u.txs.count); break;
     }
 }
@@ -285,7 +289,7 @@ static cairn_err open_p2p(struct node *n, char *errbuf)
     cairn_err rc = p2p_new(&n->loop, &pc, &n->node_key, n->chain_id.id, &n->p2p);
     if (rc) return fail(errbuf, rc, "p2p: %s", cairn_strerror(rc));
     p2p_peer_callbacks_set(n->p2p, on_peer_up, on_peer_down, n);
-    uint8_t chans[] = {CH_CONSENSUS, CH_MEMPOOL, CH_SYNC};
+    uint8_t chans[] = {CH_CONSENSUS, CH_MEMPOOL, CH_SYNC, CH_REPAIR};
     for (size_t i = 0; i < sizeof chans; i++)
         if ((rc = p2p_channel_register(n->p2p, chans[i], on_recv, n)) != CAIRN_OK) return rc;
     char addr[CONFIG_HOST_MAX + 16];
@@ -310,8 +314,9 @@ static cairn_err open_p2p(struct node *n, char *errbuf)
 /* ------------------------------------------------------------------ background scrub */
 
 /* store_scrub on the thread pool: store reads may run beside the loop's writes
- * (store.h). The result is logged and counted; nothing damaged is ever served,
- * whether or not a scrub found it first. */
+ * (store.h). The result is logged and counted, and every damaged height goes
+ * to the repair queue (repair.c); nothing damaged is ever served, whether or
+ * not a scrub found it first. */
 typedef struct {
     uv_work_t req;
     struct node *n;
@@ -334,14 +339,17 @@ static void scrub_done(uv_work_t *req, int status)
         n->scrubs_done++;
         n->scrub_damaged = j->report.damaged;
         if (j->report.damaged) {
-            log_error("scrub: %llu damaged records in the store (run `cairn scrub` on the stopped "
-                      "node for the list)", (unsigned long long)j->report.damaged);
+            log_error("scrub: %llu damaged records in the store; damaged heights are repaired "
+                      "from peers (`cairn scrub` on the stopped node lists every record)",
+                      (unsigned long long)j->report.damaged);
             for (uint32_t i = 0; i < j->report.n_entries && i < 10; i++) {
                 char line[256];
                 store_damage_format(&j->report.entries[i], line, sizeof line);
                 log_error("scrub: %s", line);
             }
+            if (!n->stopping) node_repair_from_scrub(n, &j->report);
         } else {
+            n->repair.state_damaged = 0;
             log_info("scrub: %llu heights, %llu records: intact",
                      (unsigned long long)j->report.heights_checked,
                      (unsigned long long)j->report.records_checked);
@@ -353,9 +361,8 @@ static void scrub_done(uv_work_t *req, int status)
     free(j);
 }
 
-static void scrub_tick(uv_timer_t *t)
+static void scrub_start(struct node *n)
 {
-    struct node *n = t->data;
     if (n->scrub_running || n->stopping) return;
     scrub_job *j = calloc(1, sizeof *j);
     if (!j) return;
@@ -368,12 +375,32 @@ static void scrub_tick(uv_timer_t *t)
     }
 }
 
+static void scrub_tick(uv_timer_t *t) { scrub_start(t->data); }
+
+void node_scrub_soon(struct node *n)
+{
+    uint64_t now = node_now_ms(n);
+    if (n->scrub_running || n->stopping || !n->handles_ok) return;
+    if (n->repair.last_scrub_soon_ms && now - n->repair.last_scrub_soon_ms < NODE_REPAIR_SCRUB_SOON_MS)
+        return;
+    n->repair.last_scrub_soon_ms = now;
+    log_info("scrub: starting now to locate damage a read reported");
+    scrub_start(n);
+}
+
 static void tick(uv_timer_t *t)
 {
     struct node *n = t->data;
     node_gossip_tick(n);
     node_status_broadcast(n, NULL);
     node_sync_tick(n);
+    p2p_peer_t *peers[64];
+    size_t np = n->p2p ? p2p_peers(n->p2p, peers, 64) : 0;
+    for (size_t i = 0; i < np && i < 64; i++) {
+        peer_info *pi = p2p_peer_data(peers[i]);
+        if (pi) pi->repair_served = 0; /* a new second of repair serving */
+    }
+    node_repair_tick(n);
 }
 
 static void on_signal(uv_signal_t *s, int signum)

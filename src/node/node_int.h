@@ -72,7 +72,56 @@ typedef struct {
 typedef struct {
     uint64_t base, height; /* what the peer says it can serve */
     uint32_t in_flight;    /* our requests to it */
+    uint32_t repair_served; /* repair requests served in the current second */
 } peer_info;
+
+/* Repair of damaged heights from peers (repair.c, docs/storage.md "Repair"). */
+#define NODE_REPAIR_QUEUE_MAX 256        /* heights waiting; more are counted, not kept */
+#define NODE_REPAIR_IN_FLIGHT 4          /* requests out at once */
+#define NODE_REPAIR_TIMEOUT_MS 5000      /* a peer's answer */
+#define NODE_REPAIR_RETRY_MS 2000        /* after every peer failed a height */
+#define NODE_REPAIR_TRIED_MAX 8          /* peers remembered as failed, per height */
+#define NODE_REPAIR_SERVE_PER_SEC 16     /* requests served to one peer per second */
+#define NODE_REPAIR_RECENT_MAX 16        /* repairs listed by repair_status */
+#define NODE_REPAIR_SCRUB_SOON_MS 10000  /* at most one extra scrub this often */
+#define NODE_PEER_ID_MAX 64
+
+typedef struct {
+    uint64_t height; /* 0: free slot */
+    uint64_t queued_ms, next_try_ms, sent_ms;
+    p2p_peer_t *peer; /* asked, answer awaited; NULL: not asked */
+    uint32_t attempts;
+    char source[8]; /* who found the damage: scrub, rpc, sync, read */
+    char tried[NODE_REPAIR_TRIED_MAX][NODE_PEER_ID_MAX];
+    uint32_t n_tried;
+} repair_item;
+
+typedef struct {
+    uint64_t height;
+    int64_t time_ns;
+    char peer[NODE_PEER_ID_MAX];
+    uint8_t block_id[HASH_BYTES];
+} repair_done;
+
+typedef enum {
+    REPAIR_OUT_REPAIRED = 0, /* height rewritten and verified */
+    REPAIR_OUT_BAD_ANSWER,   /* a peer's answer failed verification: not believed */
+    REPAIR_OUT_UNAVAILABLE,  /* a peer could not serve the height */
+    REPAIR_OUT_TIMEOUT,      /* a peer did not answer in time */
+    REPAIR_OUT_FAILED,       /* the store refused or could not write verified data */
+    REPAIR_OUT_DROPPED,      /* queue full: not queued (a later scrub finds it again) */
+    REPAIR_OUT__COUNT
+} repair_outcome;
+
+typedef struct {
+    repair_item q[NODE_REPAIR_QUEUE_MAX];
+    uint32_t n; /* used slots */
+    uint64_t count[REPAIR_OUT__COUNT];
+    repair_done recent[NODE_REPAIR_RECENT_MAX]; /* ring, newest at recent_head - 1 */
+    uint32_t recent_head, n_recent;
+    uint64_t last_scrub_soon_ms;
+    uint64_t state_damaged; /* damaged state/meta/evidence records the last scrub found */
+} node_repair;
 
 typedef struct {
     uint64_t height; /* 0: free */
@@ -152,6 +201,7 @@ struct node {
     uv_timer_t scrub_timer; /* background store scrub every storage.scrub_interval_s */
     bool scrub_running;
     uint64_t scrubs_done, scrub_damaged;
+    node_repair repair;
     bytes_view out_txs[MSG_TXS_MAX]; /* admitted, waiting to be gossiped (owned) */
     uint32_t n_out_txs;
     uint32_t verify_jobs; /* on the thread pool, or done and waiting for earlier ones */
@@ -222,5 +272,25 @@ void node_sync_tick(struct node *n);
 void node_sync_peer_down(struct node *n, p2p_peer_t *peer);
 void node_status_broadcast(struct node *n, p2p_peer_t *only);
 bool node_catching_up(const struct node *n);
+
+/* node.c */
+/* Starts a background scrub now unless one runs or one was started in the
+ * last NODE_REPAIR_SCRUB_SOON_MS (damage seen that no height pins down). */
+void node_scrub_soon(struct node *n);
+
+/* repair.c */
+/* Queues height h for repair (deduplicated, bounded) when it is inside the
+ * store's range; source says who found the damage ("scrub", "rpc", "sync"). */
+void node_repair_note(struct node *n, uint64_t h, const char *source);
+/* Every height-bound entry of a scrub report goes to the queue. */
+void node_repair_from_scrub(struct node *n, const store_scrub_report *rep);
+/* Times out requests and asks peers for what waits; called every second and
+ * after each answer. */
+void node_repair_tick(struct node *n);
+void node_repair_on_message(struct node *n, p2p_peer_t *peer, const msg_t *m);
+void node_repair_peer_down(struct node *n, p2p_peer_t *peer);
+/* Whether h is queued for repair. */
+bool node_repair_pending(const struct node *n, uint64_t h);
+const char *node_repair_outcome_name(repair_outcome o);
 
 #endif

@@ -55,7 +55,8 @@ typedef struct node_rpc {
     uint32_t n_rep_ch;
     metric_t *m_height, *m_round, *m_interval, *m_txs, *m_mp_size, *m_mp_bytes, *m_peers,
         *m_sent, *m_recv, *m_sigs, *m_sync_blocks, *m_synced, *m_catching_up, *m_scrub_damaged, *m_rejected,
-        *m_dropped, *m_jobs;
+        *m_dropped, *m_jobs, *m_repairs, *m_repair_pending;
+    uint64_t rep_repairs[REPAIR_OUT__COUNT];
 } node_rpc;
 
 #define METRIC(expr)                                                               \
@@ -141,9 +142,23 @@ static bool height_arg(node_rpc *r, rpc_call_t *call, const json_t *params, cons
     return true;
 }
 
-static bool store_failed(rpc_call_t *call, cairn_err rc, const char *what, uint64_t h)
+/* A read of height h (0: not known, e.g. by hash) failed with rc: answers the
+ * call. Damage (CAIRN_ECORRUPT) gets its own clear message and sends the height
+ * to the repair queue, or starts a scrub to find it when no height is known. */
+static bool store_failed(struct node *n, rpc_call_t *call, cairn_err rc, const char *what,
+                         uint64_t h)
 {
     if (rc == CAIRN_OK) return false;
+    if (rc == CAIRN_ECORRUPT) {
+        if (h) node_repair_note(n, h, "rpc");
+        else node_scrub_soon(n);
+        if (h)
+            fail_call(call, "%s %" PRIu64 " is damaged in this node's store; repair in progress",
+                      what, h);
+        else
+            fail_call(call, "%s is damaged in this node's store; repair in progress", what);
+        return true;
+    }
     log_warn("rpc: reading %s %" PRIu64 ": %s", what, h, cairn_strerror(rc));
     fail_call(call, "cannot read %s %" PRIu64 ": %s", what, h, cairn_strerror(rc));
     return true;
@@ -265,26 +280,40 @@ static void status_cb(void *ctx, rpc_call_t *call, const json_t *params)
     block_t b;
     uint8_t id[HASH_BYTES];
     if (latest > 0) {
+        /* A damaged tip or base block leaves its fields empty (it is being
+         * repaired): status keeps answering, it is how clients see the node. */
         cairn_err rc = store_block_get(n->store, latest, &b);
-        if (store_failed(call, rc, "block", latest)) goto fail;
-        if (header_hash(&b.header, id) == CAIRN_OK) {
-            json_decref(lh);
-            lh = json_chain_hex(id, HASH_BYTES);
+        if (rc == CAIRN_ECORRUPT) {
+            node_repair_note(n, latest, "rpc");
+            lt = json_chain_time(n->st.last_time_ns);
+        } else if (store_failed(r->n, call, rc, "block", latest)) {
+            goto fail;
+        } else {
+            if (header_hash(&b.header, id) == CAIRN_OK) {
+                json_decref(lh);
+                lh = json_chain_hex(id, HASH_BYTES);
+            }
+            json_decref(la); /* as CometBFT: the app hash in the latest header */
+            la = json_chain_hex(b.header.app_hash, HASH_BYTES);
+            lt = json_chain_time(b.header.time_ns);
+            block_free(&b);
         }
-        json_decref(la); /* as CometBFT: the app hash in the latest header */
-        la = json_chain_hex(b.header.app_hash, HASH_BYTES);
-        lt = json_chain_time(b.header.time_ns);
-        block_free(&b);
         rc = store_block_get(n->store, base, &b);
-        if (store_failed(call, rc, "block", base)) goto fail;
-        if (header_hash(&b.header, id) == CAIRN_OK) {
-            json_decref(eh);
-            eh = json_chain_hex(id, HASH_BYTES);
+        if (rc == CAIRN_ECORRUPT) {
+            node_repair_note(n, base, "rpc");
+            et = json_chain_time(n->genesis.genesis_time_ns);
+        } else if (store_failed(r->n, call, rc, "block", base)) {
+            goto fail;
+        } else {
+            if (header_hash(&b.header, id) == CAIRN_OK) {
+                json_decref(eh);
+                eh = json_chain_hex(id, HASH_BYTES);
+            }
+            json_decref(ea);
+            ea = json_chain_hex(b.header.app_hash, HASH_BYTES);
+            et = json_chain_time(b.header.time_ns);
+            block_free(&b);
         }
-        json_decref(ea);
-        ea = json_chain_hex(b.header.app_hash, HASH_BYTES);
-        et = json_chain_time(b.header.time_ns);
-        block_free(&b);
     } else {
         lt = json_chain_time(n->genesis.genesis_time_ns);
         et = json_chain_time(n->genesis.genesis_time_ns);
@@ -394,7 +423,7 @@ static void block_cb(void *ctx, rpc_call_t *call, const json_t *params)
     block_t b;
     uint8_t id[HASH_BYTES];
     cairn_err rc = store_block_get(r->n->store, h, &b);
-    if (store_failed(call, rc, "block", h)) return;
+    if (store_failed(r->n, call, rc, "block", h)) return;
     rc = header_hash(&b.header, id);
     rpc_call_reply(call, rc ? NULL : json_chain_block_result(&b, id));
     block_free(&b);
@@ -425,7 +454,7 @@ static void block_by_hash_cb(void *ctx, rpc_call_t *call, const json_t *params)
         fail_call(call, "block %s not found", hex);
         return;
     }
-    if (store_failed(call, rc, "block by hash at", 0)) return;
+    if (store_failed(r->n, call, rc, "block with this hash", 0)) return;
     rpc_call_reply(call, json_chain_block_result(&b, id));
     block_free(&b);
 }
@@ -437,7 +466,7 @@ static void header_cb(void *ctx, rpc_call_t *call, const json_t *params)
     if (!height_arg(r, call, params, "height", &h)) return;
     block_t b;
     cairn_err rc = store_block_get(r->n->store, h, &b);
-    if (store_failed(call, rc, "block", h)) return;
+    if (store_failed(r->n, call, rc, "block", h)) return;
     rpc_call_reply(call, json_pack("{s:o}", "header", json_chain_header(&b.header)));
     block_free(&b);
 }
@@ -455,7 +484,7 @@ static void header_by_hash_cb(void *ctx, rpc_call_t *call, const json_t *params)
         fail_call(call, "block %s not found", hex);
         return;
     }
-    if (store_failed(call, rc, "header by hash at", 0)) return;
+    if (store_failed(r->n, call, rc, "header with this hash", 0)) return;
     rpc_call_reply(call, json_pack("{s:o}", "header", json_chain_header(&b.header)));
     block_free(&b);
 }
@@ -487,7 +516,7 @@ static void blockchain_cb(void *ctx, rpc_call_t *call, const json_t *params)
         cairn_err rc = store_block_get_raw(n->store, (uint64_t)h, &raw, id);
         block_t b;
         if (rc == CAIRN_OK) rc = block_decode(&b, raw.data, raw.len);
-        if (store_failed(call, rc, "block", (uint64_t)h)) {
+        if (store_failed(r->n, call, rc, "block", (uint64_t)h)) {
             json_decref(metas);
             buf_deinit(&raw);
             return;
@@ -548,10 +577,10 @@ static void block_results_cb(void *ctx, rpc_call_t *call, const json_t *params)
     if (!height_arg(r, call, params, "height", &h)) return;
     store_results_t res;
     cairn_err rc = store_results_get(r->n->store, h, &res);
-    if (store_failed(call, rc, "results of block", h)) return;
+    if (store_failed(r->n, call, rc, "results of block", h)) return;
     uint8_t ah[HASH_BYTES];
     rc = app_hash_after(r->n, h, ah);
-    if (store_failed(call, rc, "block", h + 1)) {
+    if (store_failed(r->n, call, rc, "block", h + 1)) {
         store_results_free(&res);
         return;
     }
@@ -573,12 +602,12 @@ static void commit_cb(void *ctx, rpc_call_t *call, const json_t *params)
     if (!height_arg(r, call, params, "height", &h)) return;
     block_t b, next;
     cairn_err rc = store_block_get(n->store, h, &b);
-    if (store_failed(call, rc, "block", h)) return;
+    if (store_failed(r->n, call, rc, "block", h)) return;
     json_t *res = NULL;
     if (h < store_height(n->store)) {
         /* the canonical commit: the one block h+1 carries */
         rc = store_block_get(n->store, h + 1, &next);
-        if (!store_failed(call, rc, "block", h + 1)) {
+        if (!store_failed(r->n, call, rc, "block", h + 1)) {
             res = json_chain_signed_header(&b.header, &next.last_commit, true);
             block_free(&next);
             rpc_call_reply(call, res);
@@ -586,7 +615,7 @@ static void commit_cb(void *ctx, rpc_call_t *call, const json_t *params)
     } else {
         commit_t c;
         rc = store_commit_get(n->store, h, &c);
-        if (!store_failed(call, rc, "commit", h)) {
+        if (!store_failed(r->n, call, rc, "commit", h)) {
             res = json_chain_signed_header(&b.header, &c, false);
             commit_free(&c);
             rpc_call_reply(call, res);
@@ -640,7 +669,8 @@ static void consensus_params_cb(void *ctx, rpc_call_t *call, const json_t *param
 
 /* ------------------------------------------------------------ transactions */
 
-static json_t *tx_json_at(struct node *n, const uint8_t hash[static HASH_BYTES], uint64_t *h_out)
+static json_t *tx_json_at(struct node *n, const uint8_t hash[static HASH_BYTES], uint64_t *h_out,
+                          cairn_err *rc_out)
 {
     buf_t tx, res;
     buf_init(&tx, 0);
@@ -653,6 +683,7 @@ static json_t *tx_json_at(struct node *n, const uint8_t hash[static HASH_BYTES],
     if (rc == CAIRN_OK) rc = txres_decode(v, res.data, res.len);
     if (rc == CAIRN_OK) out = json_chain_tx(hash, h, index, &v->r, tx.data, tx.len);
     if (h_out) *h_out = rc == CAIRN_OK ? h : 0;
+    if (rc_out) *rc_out = rc;
     free(v);
     buf_deinit(&tx);
     buf_deinit(&res);
@@ -695,15 +726,28 @@ static void tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
     uint8_t hash[HASH_BYTES];
     if (!hash_arg(call, params, hash)) return;
     uint64_t h;
-    json_t *t = tx_json_at(r->n, hash, &h);
+    cairn_err rc = CAIRN_OK;
+    json_t *t = tx_json_at(r->n, hash, &h, &rc);
     if (!t) {
         char hex[2 * HASH_BYTES + 1];
         hex_encode_upper(hex, hash, HASH_BYTES);
-        fail_call(call, "tx (%s) not found", hex);
+        if (rc == CAIRN_ECORRUPT) {
+            node_scrub_soon(r->n); /* which height: the scrub finds out */
+            fail_call(call, "tx (%s) is damaged in this node's store; repair in progress", hex);
+        } else {
+            fail_call(call, "tx (%s) not found", hex);
+        }
         return;
     }
     if (json_is_true(json_object_get(params, "prove"))) {
-        cairn_err rc = tx_proof_add(r->n, t, h);
+        rc = tx_proof_add(r->n, t, h);
+        if (rc == CAIRN_ECORRUPT) {
+            json_decref(t);
+            node_repair_note(r->n, h, "rpc");
+            fail_call(call, "block %" PRIu64 " is damaged in this node's store; repair in progress",
+                      h);
+            return;
+        }
         if (rc) {
             json_decref(t);
             fail_call(call, "cannot build the proof of tx at height %" PRIu64 ": %s", h,
@@ -971,11 +1015,11 @@ static bool search_scan(struct node *n, rpc_call_t *call, const node_rpc_search_
     for (uint64_t h = lo; h <= hi && out->n < TX_SEARCH_MATCH_MAX; h++) {
         store_results_t res;
         cairn_err rc = store_results_get(n->store, h, &res);
-        if (store_failed(call, rc, "results of block", h)) return false;
+        if (store_failed(n, call, rc, "results of block", h)) return false;
         block_t b;
         memset(&b, 0, sizeof b);
         rc = res.n_tx ? store_block_get(n->store, h, &b) : CAIRN_OK;
-        if (store_failed(call, rc, "block", h)) {
+        if (store_failed(n, call, rc, "block", h)) {
             store_results_free(&res);
             return false;
         }
@@ -1002,7 +1046,7 @@ static json_t *search_page(struct node *n, const search_hits *hits, uint64_t ski
     json_t *txs = json_array();
     for (uint64_t k = 0; txs && k < count; k++) {
         size_t at = desc ? hits->n - 1 - (size_t)(skip + k) : (size_t)(skip + k);
-        json_t *t = tx_json_at(n, hits->refs[at].hash, NULL);
+        json_t *t = tx_json_at(n, hits->refs[at].hash, NULL, NULL);
         if (t && prove && tx_proof_add(n, t, hits->refs[at].height) != CAIRN_OK) {
             json_decref(t);
             t = NULL;
@@ -1111,7 +1155,7 @@ static void block_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
         block_t b;
         uint8_t id[HASH_BYTES];
         cairn_err rc = store_block_get(n->store, h, &b);
-        if (store_failed(call, rc, "block", h)) {
+        if (store_failed(n, call, rc, "block", h)) {
             json_decref(blocks);
             goto out;
         }
@@ -1506,6 +1550,64 @@ static void publish_block(node_rpc *r, const block_t *b, const uint8_t id[static
     free(v);
 }
 
+/* ------------------------------------------------------------ repair */
+
+/* cairn's own method (not CometBFT's): heights waiting for repair from peers,
+ * what repair did so far, and the last repairs (docs/rpc.md). */
+static void repair_status_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    (void)params;
+    struct node *n = self(ctx)->n;
+    const node_repair *rp = &n->repair;
+    uint64_t now = node_now_ms(n);
+    json_t *pending = json_array(), *counts = json_object(), *recent = json_array();
+    for (uint32_t i = 0; pending && i < NODE_REPAIR_QUEUE_MAX; i++) {
+        const repair_item *it = &rp->q[i];
+        if (!it->height) continue;
+        json_t *e = json_pack("{s:o,s:s,s:I,s:I,s:s?}", "height", json_chain_u64(it->height),
+                              "found_by", it->source, "waiting_ms", (json_int_t)(now - it->queued_ms),
+                              "attempts", (json_int_t)it->attempts, "asking",
+                              it->peer ? p2p_peer_id(it->peer) : NULL);
+        if (!e || json_array_append_new(pending, e) != 0) {
+            json_decref(pending);
+            pending = NULL;
+        }
+    }
+    for (int o = 0; counts && o < REPAIR_OUT__COUNT; o++)
+        if (json_object_set_new(counts, node_repair_outcome_name((repair_outcome)o),
+                                json_chain_u64(rp->count[o])) != 0) {
+            json_decref(counts);
+            counts = NULL;
+        }
+    for (uint32_t k = 0; recent && k < rp->n_recent; k++) {
+        const repair_done *d =
+            &rp->recent[(rp->recent_head + NODE_REPAIR_RECENT_MAX - 1 - k) % NODE_REPAIR_RECENT_MAX];
+        json_t *e = json_pack("{s:o,s:o,s:s,s:o}", "height", json_chain_u64(d->height),
+                              "block_hash", json_chain_hex(d->block_id, HASH_BYTES), "peer",
+                              d->peer, "time", json_chain_time(d->time_ns));
+        if (!e || json_array_append_new(recent, e) != 0) {
+            json_decref(recent);
+            recent = NULL;
+        }
+    }
+    if (!pending || !counts || !recent) {
+        json_decref(pending);
+        json_decref(counts);
+        json_decref(recent);
+        fail_call(call, "out of memory");
+        return;
+    }
+    rpc_call_reply(call, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "pending_count",
+                                   json_chain_u64(rp->n), "pending", pending, "outcomes", counts,
+                                   "recent", recent, "scrub",
+                                   json_pack("{s:o,s:o,s:o}", "scrubs_done",
+                                             json_chain_u64(n->scrubs_done), "damaged_records",
+                                             json_chain_u64(n->scrub_damaged),
+                                             "not_repairable_records",
+                                             json_chain_u64(rp->state_damaged)),
+                                   "state_repair", json_string("not supported: reported only")));
+}
+
 /* ------------------------------------------------------------ metrics */
 
 static cairn_err metrics_setup(node_rpc *r)
@@ -1554,6 +1656,18 @@ static cairn_err metrics_setup(node_rpc *r)
     CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_consensus_msgs_dropped_total",
                                "Consensus messages from peers dropped (bad or unusable), by kind.",
                                kind, 1, &r->m_dropped));
+    static const char *const outcome[] = {"outcome"};
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_store_repairs_total",
+                               "Repair of damaged store heights from peers, by outcome "
+                               "(repaired, bad_answer, unavailable, timeout, failed, dropped).",
+                               outcome, 1, &r->m_repairs));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_store_repair_pending",
+                               "Damaged heights waiting for repair from peers.", NULL, 0,
+                               &r->m_repair_pending));
+    for (int o = 0; o < REPAIR_OUT__COUNT; o++) {
+        const char *lv[] = {node_repair_outcome_name((repair_outcome)o)};
+        CAIRN_TRY(metrics_counter_add(r->m_repairs, lv, 0));
+    }
     CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_verify_jobs",
                                "Signature verification jobs on the thread pool.", NULL, 0,
                                &r->m_jobs));
@@ -1587,6 +1701,11 @@ static void metrics_update(node_rpc *r)
     METRIC(metrics_gauge_set(r->m_catching_up, NULL, node_catching_up(n) ? 1 : 0));
     METRIC(metrics_gauge_set(r->m_scrub_damaged, NULL, (double)n->scrub_damaged));
     METRIC(metrics_gauge_set(r->m_jobs, NULL, (double)n->verify_jobs));
+    METRIC(metrics_gauge_set(r->m_repair_pending, NULL, (double)n->repair.n));
+    for (int o = 0; o < REPAIR_OUT__COUNT; o++) {
+        const char *lv[] = {node_repair_outcome_name((repair_outcome)o)};
+        counter_to(r->m_repairs, lv, n->repair.count[o], &r->rep_repairs[o]);
+    }
     const char *sig[] = {"signature"}, *chk[] = {"check"}, *vote[] = {"vote"},
                *prop[] = {"proposal"};
     counter_to(r->m_rejected, sig, n->txs_rejected_sig, &r->rep_rej_sig);
@@ -1656,6 +1775,7 @@ static const method_def METHODS[] = {
     {"check_tx", check_tx_cb, {P_TX}, 1},
     {"num_unconfirmed_txs", unconfirmed_cb, {{0}}, 0},
     {"unconfirmed_txs", unconfirmed_cb, {{"limit", RPC_PARAM_INT, false}}, 1},
+    {"repair_status", repair_status_cb, {{0}}, 0},
     {"abci_query", abci_query_cb,
      {{"path", RPC_PARAM_STRING, false}, {"data", RPC_PARAM_HEX, false}, P_HEIGHT,
       {"prove", RPC_PARAM_BOOL, false}},

@@ -192,7 +192,10 @@ static void serve_block(struct node *n, p2p_peer_t *peer, uint64_t height)
         m.u.response.commit = commit.data;
         m.u.response.commit_len = (uint32_t)commit.len;
     } else {
-        if (rc == CAIRN_ECORRUPT) log_error("block %llu failed its check; not served", (unsigned long long)height);
+        if (rc == CAIRN_ECORRUPT) {
+            log_error("block %llu failed its check; not served", (unsigned long long)height);
+            node_repair_note(n, height, "sync");
+        }
         m.kind = MSG_NO_BLOCK;
         m.u.request.height = height;
     }
