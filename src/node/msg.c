@@ -13,7 +13,7 @@ static bool repair_reason_valid(uint8_t r)
     return r >= REPAIR_NONE_NOT_STORED && r <= REPAIR_NONE_BUSY;
 }
 
-cairn_err msg_encode(const msg_t *m, buf_t *out)
+static cairn_err encode(const msg_t *m, buf_t *out)
 {
     codec_writer w;
     codec_writer_init(&w, out);
@@ -69,6 +69,15 @@ cairn_err msg_encode(const msg_t *m, buf_t *out)
         return CAIRN_EBAD_TYPE;
     }
     return w.err;
+}
+
+/* On failure out is left as it was. */
+cairn_err msg_encode(const msg_t *m, buf_t *out)
+{
+    size_t start = out->len;
+    cairn_err rc = encode(m, out);
+    if (rc != CAIRN_OK) out->len = start;
+    return rc;
 }
 
 cairn_err msg_decode(msg_t *m, const uint8_t *p, size_t n)
