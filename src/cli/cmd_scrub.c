@@ -82,6 +82,17 @@ int cli_scrub(int argc, char **argv)
         }
         if (r.damaged > r.n_entries)
             printf("  ... and %llu more\n", (unsigned long long)(r.damaged - r.n_entries));
+        bool other = false;
+        for (uint32_t i = 0; i < r.n_entries; i++)
+            other |= r.entries[i].cf == STORE_CF_META || r.entries[i].cf == STORE_CF_STATE ||
+                     r.entries[i].cf == STORE_CF_EVIDENCE;
+        if (r.damaged)
+            printf("Started, the node repairs damaged blocks, commits, tx index entries and "
+                   "results from its peers by itself.\n%s",
+                   other ? "Damaged meta, state or evidence records are not repaired: move "
+                           "data/store away and let block sync rebuild it "
+                           "(docs/operations.md).\n"
+                         : "");
         if (r.damaged) out = CLI_EXIT_FAIL;
     }
     store_scrub_report_free(&r);
