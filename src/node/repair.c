@@ -493,7 +493,12 @@ void node_repair_on_message(struct node *n, p2p_peer_t *peer, const msg_t *m)
         log_info("repair: peer %s cannot serve height %llu (reason %u)", p2p_peer_id(peer),
                  (unsigned long long)it->height, m->u.repair_none.reason);
         n->repair.count[REPAIR_OUT_UNAVAILABLE]++;
-        mark_tried(it, peer);
+        if (m->u.repair_none.reason == REPAIR_NONE_BUSY) { /* ask again a little later */
+            it->peer = NULL;
+            it->next_try_ms = node_now_ms(n) + NODE_REPAIR_RETRY_MS / 2;
+        } else {
+            mark_tried(it, peer);
+        }
         break;
     }
     default: p2p_peer_report(peer, P2P_REPORT_BAD_MESSAGE); return;

@@ -10,7 +10,8 @@ tx index entry. Restarted with a short scrub interval, the node must:
     cairn_store_repairs_total / cairn_store_repair_pending show it);
   - then serve the same blocks, commits, results and txs as the other nodes;
   - scrub clean with `cairn scrub` once stopped;
-while the network keeps committing throughout.
+while the network keeps committing throughout. A second round damages two
+adjacent blocks nobody reads: the periodic scrub alone finds and repairs them.
 """
 import base64
 import os
@@ -177,6 +178,39 @@ def test_node_repairs_damaged_heights_from_peers():
     out = subprocess.run([CAIRN, "scrub", "--home", victim.home], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     log("cairn scrub on the repaired store: intact")
+
+    # Damage nobody reads: only the periodic scrub can find it. Two adjacent
+    # heights, so the lower one must wait for the upper one's header.
+    h1, h2 = h_block + 1, h_block + 2
+    for h in (h1, h2):
+        v = get_hex(db, "blocks", hkey(h))
+        put_hex(db, "blocks", hkey(h), flip(v, (len(v) - 2) // 3))
+    good2 = {h: n0.block_hash(h) for h in (h1, h2)}
+    set_scrub_interval(victim.home, 2)
+    victim.start()
+    deadline = time.time() + 60
+    done = set()
+    while time.time() < deadline:
+        try:
+            st = victim.rpc("repair_status", timeout=3)
+        except (OSError, RpcError):
+            time.sleep(0.3)
+            continue
+        done = {int(r["height"]) for r in st["recent"]}
+        if {h1, h2} <= done:
+            break
+        time.sleep(0.3)
+    assert {h1, h2} <= done, st
+    with open(victim.log_path) as f:
+        logtext = f.read()
+    for h in (h1, h2):
+        assert re.search(rf"repair: height {h} is damaged in the store \(found by scrub\)",
+                         logtext), h
+        assert victim.block_hash(h) == good2[h]
+    log(f"heights {h1} and {h2}, found by the periodic scrub, repaired")
+    assert victim.stop() == 0
+    out = subprocess.run([CAIRN, "scrub", "--home", victim.home], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
 
 
 if __name__ == "__main__":
