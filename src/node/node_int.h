@@ -144,6 +144,7 @@ struct node {
     uint32_t n_evidence;
 
     sync_slot sync[NODE_SYNC_WINDOW];
+    uint64_t prune_next;  /* next state version app_prune() forgets below */
     uint64_t sync_target; /* highest height a peer says it has (requests go by it) */
     uint64_t sync_proven; /* highest height a peer proved: a block with a commit
                              signed by >2/3 (catching_up goes by it, not by claims) */
