@@ -6,7 +6,6 @@ height stay available; the pruned store scrubs clean; and pruning can be turned
 on for a node that has kept everything so far (its backlog goes too)."""
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -37,16 +36,6 @@ def account_at(node, addr, height):
                     prove=True)["response"]
 
 
-def set_keep(home, k):
-    path = os.path.join(home, "config", "config.ini")
-    with open(path) as f:
-        text = f.read()
-    text, n = re.subn(r"(?m)^keep_state_heights = \d+$", f"keep_state_heights = {k}", text)
-    check(n == 1, "keep_state_heights not in config.ini")
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def check_window(node, addr, heights, top):
     """Heights within the last KEEP answer with a proof; older ones are refused."""
     for h in heights:
@@ -73,7 +62,7 @@ def test_state_pruning():
 
     log(f"turn pruning on (keep {KEEP}); the backlog goes as blocks commit")
     check(node.stop() == 0, "clean stop")
-    set_keep(node.home, KEEP)
+    node.set_config("storage", "keep_state_heights", KEEP)
     node.start()
     node.wait_height(top + 1)
     heights += [put(net, node, i) for i in range(6, 12)]
