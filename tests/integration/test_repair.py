@@ -47,16 +47,6 @@ def flip(val_hex, offset):
     return "0x" + v.hex().upper()
 
 
-def set_scrub_interval(home, secs):
-    path = os.path.join(home, "config", "config.ini")
-    with open(path) as f:
-        text = f.read()
-    text, n = re.subn(r"(?m)^scrub_interval_s = \d+$", f"scrub_interval_s = {secs}", text)
-    assert n == 1, "scrub_interval_s not found in config.ini"
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def expect_damaged(fn, what):
     try:
         fn()
@@ -118,7 +108,7 @@ def test_node_repairs_damaged_heights_from_peers():
     log(f"damaged: block {h_block}, seen commit {h_commit}, results {h_results}, "
         f"tx index entry of the tx at {h_txidx}")
 
-    set_scrub_interval(victim.home, 4)
+    victim.set_config("storage", "scrub_interval_s", 4)
     h_before = n0.height()
     victim.start()
     deadline = time.time() + 30
@@ -186,7 +176,7 @@ def test_node_repairs_damaged_heights_from_peers():
         v = get_hex(db, "blocks", hkey(h))
         put_hex(db, "blocks", hkey(h), flip(v, (len(v) - 2) // 3))
     good2 = {h: n0.block_hash(h) for h in (h1, h2)}
-    set_scrub_interval(victim.home, 2)
+    victim.set_config("storage", "scrub_interval_s", 2)
     victim.start()
     deadline = time.time() + 60
     done = set()
