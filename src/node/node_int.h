@@ -78,6 +78,7 @@ typedef struct {
 /* Repair of damaged heights from peers (repair.c, docs/storage.md "Repair"). */
 #define NODE_REPAIR_QUEUE_MAX 256        /* heights waiting; more are counted, not kept */
 #define NODE_REPAIR_IN_FLIGHT 4          /* requests out at once */
+#define NODE_REPAIR_EXAMINE_PER_TICK 16  /* queued heights looked at per tick */
 #define NODE_REPAIR_TIMEOUT_MS 5000      /* a peer's answer */
 #define NODE_REPAIR_RETRY_MS 2000        /* after every peer failed a height */
 #define NODE_REPAIR_TRIED_MAX 8          /* peers remembered as failed, per height */

@@ -322,8 +322,11 @@ void node_repair_tick(struct node *n)
             in_flight++;
         }
     }
-    /* Bounded: each pass either asks (in_flight grows) or postpones one item. */
-    for (uint32_t k = 0; k < NODE_REPAIR_QUEUE_MAX && in_flight < NODE_REPAIR_IN_FLIGHT; k++) {
+    /* Bounded: each pass asks, drops or postpones one item, and a tick looks
+     * at no more than NODE_REPAIR_EXAMINE_PER_TICK of them (each costs a check
+     * of the height's records). */
+    for (uint32_t k = 0; k < NODE_REPAIR_EXAMINE_PER_TICK && in_flight < NODE_REPAIR_IN_FLIGHT;
+         k++) {
         repair_item *it = next_to_ask(n, now);
         if (!it) break;
         if (!still_damaged(n, it)) {
