@@ -121,6 +121,7 @@ typedef struct {
     repair_done recent[NODE_REPAIR_RECENT_MAX]; /* ring, newest at recent_head - 1 */
     uint32_t recent_head, n_recent;
     uint64_t last_scrub_soon_ms;
+    uint32_t next_peer; /* round-robin start for picking a peer */
     uint64_t state_damaged; /* damaged state/meta/evidence records the last scrub found */
 } node_repair;
 

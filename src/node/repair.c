@@ -222,13 +222,17 @@ static void mark_tried(repair_item *it, p2p_peer_t *peer)
 }
 
 /* The connected peer that says it stores h, has not failed it, and has the
- * fewest of our repair requests. */
+ * fewest of our repair requests; ties go round-robin, so that no one peer's
+ * serving limit (NODE_REPAIR_SERVE_PER_SEC) paces a long repair. */
 static p2p_peer_t *pick_peer(struct node *n, const repair_item *it)
 {
     p2p_peer_t *peers[64], *best = NULL;
     uint32_t best_load = UINT32_MAX;
     size_t np = p2p_peers(n->p2p, peers, 64);
-    for (size_t i = 0; i < np && i < 64; i++) {
+    if (np > 64) np = 64;
+    uint32_t start = np ? n->repair.next_peer++ % (uint32_t)np : 0;
+    for (size_t j = 0; j < np; j++) {
+        size_t i = (start + j) % np;
         peer_info *pi = p2p_peer_data(peers[i]);
         if (!pi || pi->base > it->height || pi->height < it->height) continue;
         if (tried(it, p2p_peer_id(peers[i]))) continue;
