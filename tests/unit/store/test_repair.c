@@ -189,6 +189,27 @@ static void test_height_check_names_each_damaged_record_of_the_height(void **sta
     assert_true(results && index);
 }
 
+static void test_height_check_names_the_next_block_when_its_link_is_wrong(void **state)
+{
+    fixture *f = *state;
+    const uint64_t h = 16;
+    /* Block 17 replaced by a well-formed block 17 on top of another block 16. */
+    uint8_t other_prev[HASH_BYTES];
+    memset(other_prev, 0x5c, HASH_BYTES);
+    fx_block alt;
+    assert_int_equal(fx_block_make(&alt, &g_chain, h + 1, other_prev, 2, 3), 0);
+    put_height(f->s, STORE_CF_BLOCKS, h + 1, alt.raw.data, alt.raw.len);
+    store_damage_t d[8];
+    uint32_t n = 0;
+    assert_int_equal(store_height_check(f->s, h, d, 8, &n), CAIRN_ECORRUPT);
+    assert_true(n >= 1);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(d[i].height, h + 1); /* block 16 itself is fine */
+        assert_int_equal(d[i].cf, STORE_CF_BLOCKS);
+    }
+    fx_block_free(&alt);
+}
+
 /* ------------------------------------------------------------- repair */
 
 static void test_repair_rewrites_a_damaged_block_so_it_reads_again(void **state)
@@ -332,6 +353,31 @@ static void test_repair_refuses_a_different_block_for_the_height(void **state)
     good_free(&g);
 }
 
+static void test_repair_refuses_a_block_not_linked_to_the_block_below(void **state)
+{
+    fixture *f = *state;
+    const uint64_t h = 26;
+    good_height g;
+    good_read(f->s, h, &g);
+    /* Block h+1 is damaged too, so only block h-1 can witness. */
+    uint8_t other_prev[HASH_BYTES];
+    memset(other_prev, 0x3e, HASH_BYTES);
+    fx_block alt;
+    assert_int_equal(fx_block_make(&alt, &g_chain, h, other_prev, 1, 0), 0);
+    flip_block(f->s, h);
+    flip_block(f->s, h + 1);
+    store_height_repair_args a = args_of(h, &g);
+    a.block_raw = alt.raw.data;
+    a.block_len = alt.raw.len;
+    a.commit_raw = alt.commit.data;
+    a.commit_len = alt.commit.len;
+    expect_refused(f->s, h, &a, CAIRN_EBAD_HASH);
+    a = args_of(h, &g); /* the real block passes on the same witness */
+    assert_int_equal(store_height_repair(f->s, &a), CAIRN_OK);
+    fx_block_free(&alt);
+    good_free(&g);
+}
+
 static void test_repair_refuses_a_different_tip_block(void **state)
 {
     fixture *f = *state;
@@ -445,12 +491,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_height_check_of_an_intact_height_is_ok),
         T(test_height_check_names_each_damaged_record_of_the_height),
+        T(test_height_check_names_the_next_block_when_its_link_is_wrong),
         T(test_repair_rewrites_a_damaged_block_so_it_reads_again),
         T(test_repair_rewrites_every_record_of_the_height_at_once),
         T(test_repair_of_the_tip_accepts_the_block_the_tip_record_names),
         T(test_repair_of_an_intact_height_changes_nothing_visible),
         T(test_repair_refuses_the_block_of_another_height),
         T(test_repair_refuses_a_different_block_for_the_height),
+        T(test_repair_refuses_a_block_not_linked_to_the_block_below),
         T(test_repair_refuses_a_different_tip_block),
         T(test_repair_refuses_a_commit_for_another_block),
         T(test_repair_refuses_results_that_do_not_fit_the_block),
