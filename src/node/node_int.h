@@ -296,8 +296,6 @@ void node_repair_from_scrub(struct node *n, const store_scrub_report *rep);
 void node_repair_tick(struct node *n);
 void node_repair_on_message(struct node *n, p2p_peer_t *peer, const msg_t *m);
 void node_repair_peer_down(struct node *n, p2p_peer_t *peer);
-/* Whether h is queued for repair. */
-bool node_repair_pending(const struct node *n, uint64_t h);
 const char *node_repair_outcome_name(repair_outcome o);
 
 #endif

@@ -150,11 +150,6 @@ static repair_item *item_of(struct node *n, uint64_t h)
     return NULL;
 }
 
-bool node_repair_pending(const struct node *n, uint64_t h)
-{
-    return item_of((struct node *)n, h) != NULL;
-}
-
 static void item_remove(struct node *n, repair_item *it)
 {
     memset(it, 0, sizeof *it);
@@ -193,7 +188,7 @@ void node_repair_note(struct node *n, uint64_t h, const char *source)
 
 void node_repair_from_scrub(struct node *n, const store_scrub_report *rep)
 {
-    uint64_t other = rep->damaged > rep->n_entries ? rep->damaged - rep->n_entries : 0;
+    uint64_t other = 0, unlisted = rep->damaged > rep->n_entries ? rep->damaged - rep->n_entries : 0;
     for (uint32_t i = 0; i < rep->n_entries; i++) {
         const store_damage_t *d = &rep->entries[i];
         if (height_bound(d->cf) && d->height) node_repair_note(n, d->height, "scrub");
@@ -201,9 +196,13 @@ void node_repair_from_scrub(struct node *n, const store_scrub_report *rep)
     }
     n->repair.state_damaged = other;
     if (other)
-        log_error("repair: %llu damaged records are not height-bound (meta, state, evidence) "
-                  "or were not listed: they are not repaired automatically (docs/operations.md)",
+        log_error("repair: %llu damaged records are not bound to a height (meta, state, "
+                  "evidence, stray index entries): they are not repaired automatically "
+                  "(docs/operations.md)",
                   (unsigned long long)other);
+    if (unlisted)
+        log_warn("repair: %llu more damaged records were not listed by this scrub; a later "
+                 "scrub finds them", (unsigned long long)unlisted);
     node_repair_tick(n);
 }
 
