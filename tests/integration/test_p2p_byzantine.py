@@ -13,7 +13,13 @@ case) serves every case, so the whole file runs in well under 90 s:
   flood          10,000 status messages and 10,000 block requests as fast as
                  the socket takes them: RPC stays responsive, blocks keep coming
 
-Usage: python3 test_p2p_byzantine.py [case ...]   (default: all cases)
+and, only when named on the command line (it fails on main when written):
+
+  silent_server  a peer announces the validators' real height, keeps the
+                 connection alive and never answers a block request: a full
+                 node must still sync from its honest peers in good time
+
+Usage: python3 test_p2p_byzantine.py [case ...]   (default: all but silent_server)
 """
 import os
 import random
@@ -27,6 +33,8 @@ from cairnnet import Net, log
 import p2ppeer as pp
 
 CASES = ["lying_status", "garbage", "flood", "forged_blocks"]  # forged last: a longer chain to sync
+# Run only on request: fails on main at the time of writing (see case_silent_server).
+KNOWN_FAILING = ["silent_server"]
 
 
 def node_id(node):
@@ -191,6 +199,59 @@ def case_forged_blocks(net, vals, full):
         f"refused, forger banned; full node synced 1..{target} = validators' chain")
 
 
+# ---- a peer that announces real heights and never serves them ------------------------
+
+def case_silent_server(net, vals, full):
+    """Found with this peer: src/node/sync.c gives a timed-out request back to
+    the same silent peer (pick_peer breaks in_flight ties by list order and a
+    timeout costs the peer nothing), so the next height the node needs waits
+    5 s per round, over and over; with keep-alives it never syncs. A full node
+    without the silent peer syncs the same blocks in well under a second."""
+    top = vals[0].height()
+    for v in vals:
+        v.pause()
+    try:
+        full.start()
+        deadline = time.time() + 15
+        silent = None
+        while silent is None:
+            try:
+                silent = dial(full)
+            except (OSError, pp.Closed):
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        asked = []
+        silent.start_reader(lambda ch, pl: asked.append(pp.decode_sync(pl)["height"])
+                            if ch == pp.CH_SYNC and pl[0] == pp.MSG_BLOCK_REQUEST else None)
+        silent.send_status(1, top)
+        time.sleep(0.3)
+    finally:
+        for v in vals:
+            v.resume()
+    t0 = time.time()
+    stop = threading.Event()
+
+    def keep_alive():  # what a real attacker does: look alive, answer nothing
+        while not stop.wait(5):
+            try:
+                silent.send_status(1, top)
+            except (OSError, pp.Closed):
+                return
+    threading.Thread(target=keep_alive, daemon=True).start()
+    try:
+        full.wait_height(top, timeout=20)
+    except AssertionError:
+        raise AssertionError(f"full node at {full.height()} of {top} after 20 s with one "
+                             f"silent peer; it asked the silent peer for heights "
+                             f"{sorted(asked)}") from None
+    finally:
+        stop.set()
+        silent.close()
+    log(f"silent_server: synced 1..{top} in {time.time() - t0:.1f}s; silent peer was "
+        f"asked for {sorted(asked)}")
+
+
 # ---- c: garbage after a valid handshake --------------------------------------------
 
 def expect_dropped(node, what, frames, timeout=5):
@@ -345,9 +406,9 @@ def case_flood(net, vals):
 
 def run(cases):
     t0 = time.time()
-    net = Net(validators=4, full_nodes=1)
+    net = Net(validators=4, full_nodes=2)
     log(f"network in {net.dir}")
-    vals, full = net.nodes[:4], net.nodes[4]
+    vals, full = net.nodes[:4], net.nodes[4]  # nodes[5]: silent_server's full node
     try:
         net.start(range(4))
         net.wait_height(3, nodes=vals)
@@ -362,8 +423,10 @@ def run(cases):
                 case_garbage(net, vals)
             elif c == "flood":
                 case_flood(net, vals)
+            elif c == "silent_server":
+                case_silent_server(net, vals, net.nodes[5])
             else:
-                raise ValueError(f"unknown case {c}; cases: {CASES}")
+                raise ValueError(f"unknown case {c}; cases: {CASES + KNOWN_FAILING}")
             log(f"ok {c} ({time.time() - t:.1f}s)")
         net.check_same_chain(min(n.height() for n in vals), nodes=vals)
     finally:
