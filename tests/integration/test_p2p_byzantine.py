@@ -303,8 +303,9 @@ def case_garbage(net, vals):
     for ch in (pp.CH_CONSENSUS, pp.CH_MEMPOOL, pp.CH_SYNC):
         expect_dropped(node, f"random bytes on channel 0x{ch:02x}", garbage_on(ch, 6))
     # A frame on an unregistered channel costs 10: the 10th bans. The node
-    # registers no handler for CH_REPAIR (0x50) yet, so it counts as one.
-    for ch in (pp.CH_REPAIR, 0x77):
+    # registers no handler for CH_REPAIR (0x50) yet, so it counts as one; so
+    # does the handshake channel 0x00 once the handshake is over.
+    for ch in (pp.CH_REPAIR, 0x77, pp.CH_HANDSHAKE):
         expect_dropped(node, f"random bytes on channel 0x{ch:02x}", garbage_on(ch, 12))
 
     def truncated(p):
@@ -340,7 +341,7 @@ def case_garbage(net, vals):
     assert node.running()
     n_peers = int(node.rpc("net_info")["n_peers"])
     assert n_peers >= 3, f"node0 lost its validator peers: {n_peers}"
-    log(f"garbage: 9 kinds dropped, reconnect ok; heights {start} -> {heights(vals)}")
+    log(f"garbage: 10 kinds dropped, reconnect ok; heights {start} -> {heights(vals)}")
 
 
 # ---- d: a flood ------------------------------------------------------------------------
