@@ -72,6 +72,7 @@ typedef struct {
 typedef struct {
     uint64_t base, height; /* what the peer says it can serve */
     uint32_t in_flight;    /* our requests to it */
+    uint32_t timeouts;     /* requests it let time out, less blocks it served since */
 } peer_info;
 
 typedef struct {
