@@ -72,6 +72,7 @@ typedef struct {
 typedef struct {
     uint64_t base, height; /* what the peer says it can serve */
     uint32_t in_flight;    /* our requests to it */
+    uint32_t timeouts;     /* requests it let time out, less blocks it served since */
     uint32_t repair_served; /* repair requests served in the current second */
 } peer_info;
 

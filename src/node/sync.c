@@ -64,7 +64,10 @@ static sync_slot *slot_for(struct node *n, uint64_t height)
     return NULL;
 }
 
-/* The peer with the fewest requests in flight that can serve height. */
+/* Of the peers that say they can serve height, the one that let the fewest
+ * requests time out, then with the fewest in flight. A peer that announces
+ * heights but never answers drops behind every peer that does, so it cannot
+ * hold the next height hostage one timeout after another. */
 static p2p_peer_t *pick_peer(struct node *n, uint64_t height)
 {
     p2p_peer_t *peers[64], *best = NULL;
@@ -73,7 +76,10 @@ static p2p_peer_t *pick_peer(struct node *n, uint64_t height)
         peer_info *pi = info_of(peers[i]);
         if (!pi || pi->height < height || pi->base > height || pi->in_flight >= NODE_SYNC_PER_PEER)
             continue;
-        if (!best || pi->in_flight < info_of(best)->in_flight) best = peers[i];
+        peer_info *bi = best ? info_of(best) : NULL;
+        if (!bi || pi->timeouts < bi->timeouts ||
+            (pi->timeouts == bi->timeouts && pi->in_flight < bi->in_flight))
+            best = peers[i];
     }
     return best;
 }
@@ -85,9 +91,10 @@ static cairn_err verify_slot(struct node *n, sync_slot *s, block_t *b, commit_t 
 {
     uint8_t id[HASH_BYTES];
     cairn_err rc = header_hash(&b->header, id);
-    if (rc == CAIRN_OK && (c->height != b->header.height || b->header.height != s->height ||
-                           memcmp(c->block_id, id, HASH_BYTES)))
-        rc = CAIRN_EBAD_COMMIT;
+    if (rc == CAIRN_OK && (c->height != b->header.height || b->header.height != s->height))
+        rc = CAIRN_EBAD_HEIGHT;
+    if (rc == CAIRN_OK && memcmp(c->block_id, id, HASH_BYTES)) rc = CAIRN_EBAD_HASH; /* the
+                                                        commit is for another block */
     if (rc == CAIRN_OK) rc = commit_verify(c, &n->chain_id, &n->st.validators, b->header.height, id);
     if (rc == CAIRN_OK) rc = valset_hash(&n->st.validators, s->verified_by);
     return rc;
@@ -178,7 +185,10 @@ void node_sync_tick(struct node *n)
     sweep_stale(n);
     for (int i = 0; i < NODE_SYNC_WINDOW; i++) {
         sync_slot *s = &n->sync[i];
-        if (s->height && !s->block && now - s->sent_ms > NODE_SYNC_REQUEST_TIMEOUT_MS) slot_release(s);
+        if (s->height && !s->block && now - s->sent_ms > NODE_SYNC_REQUEST_TIMEOUT_MS) {
+            if (s->peer && info_of(s->peer)) info_of(s->peer)->timeouts++;
+            slot_release(s);
+        }
     }
     uint64_t next = n->st.last_height + 1;
     for (int i = 0; i < NODE_SYNC_WINDOW; i++) {
@@ -237,6 +247,7 @@ static void on_response(struct node *n, p2p_peer_t *peer, const msg_t *m)
         return;
     }
     if (info_of(peer)->in_flight) info_of(peer)->in_flight--;
+    if (info_of(peer)->timeouts) info_of(peer)->timeouts--;
     s->block = malloc(m->u.response.block_len ? m->u.response.block_len : 1);
     s->commit = malloc(m->u.response.commit_len ? m->u.response.commit_len : 1);
     if (!s->block || !s->commit) {
