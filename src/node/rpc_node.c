@@ -71,7 +71,7 @@ typedef struct node_rpc {
     uint32_t n_rep_ch;
     metric_t *m_height, *m_round, *m_interval, *m_txs, *m_mp_size, *m_mp_bytes, *m_peers,
         *m_sent, *m_recv, *m_sigs, *m_sync_blocks, *m_synced, *m_catching_up, *m_scrub_damaged, *m_rejected,
-        *m_dropped, *m_jobs;
+        *m_dropped, *m_jobs, *m_heavy, *m_busy;
 } node_rpc;
 
 #define METRIC(expr)                                                               \
@@ -396,6 +396,7 @@ static void job_start(job *j)
 {
     node_rpc *r = j->r;
     if (r->n_running >= JOBS_RUNNING_MAX && r->n_queued >= JOBS_QUEUED_MAX) {
+        if (r->m_busy) METRIC(metrics_counter_add(r->m_busy, NULL, 1));
         fail_call(j->call, BUSY_TEXT ": %d heavy reads are running and %d waiting",
                   JOBS_RUNNING_MAX, JOBS_QUEUED_MAX);
         job_free(j);
@@ -1906,8 +1907,14 @@ static cairn_err metrics_setup(node_rpc *r)
     CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_verify_jobs",
                                "Signature verification jobs on the thread pool.", NULL, 0,
                                &r->m_jobs));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_rpc_heavy_reads",
+                               "Heavy RPC reads running on the thread pool or waiting for it.",
+                               NULL, 0, &r->m_heavy));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_rpc_heavy_reads_busy_total",
+                               "Heavy RPC reads refused with \"server busy\" (queue full).",
+                               NULL, 0, &r->m_busy));
     /* counters show from the start, at 0 */
-    metric_t *zero[] = {r->m_txs, r->m_sigs, r->m_sync_blocks, r->m_synced};
+    metric_t *zero[] = {r->m_txs, r->m_sigs, r->m_sync_blocks, r->m_synced, r->m_busy};
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
         CAIRN_TRY(metrics_counter_add(zero[i], NULL, 0));
     return CAIRN_OK;
@@ -1936,6 +1943,7 @@ static void metrics_update(node_rpc *r)
     METRIC(metrics_gauge_set(r->m_catching_up, NULL, node_catching_up(n) ? 1 : 0));
     METRIC(metrics_gauge_set(r->m_scrub_damaged, NULL, (double)n->scrub_damaged));
     METRIC(metrics_gauge_set(r->m_jobs, NULL, (double)n->verify_jobs));
+    METRIC(metrics_gauge_set(r->m_heavy, NULL, (double)(r->n_running + r->n_queued)));
     const char *sig[] = {"signature"}, *chk[] = {"check"}, *vote[] = {"vote"},
                *prop[] = {"proposal"};
     counter_to(r->m_rejected, sig, n->txs_rejected_sig, &r->rep_rej_sig);

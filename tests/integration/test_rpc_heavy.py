@@ -191,6 +191,16 @@ def test_rpc_heavy():
     check(done[0] >= 10, f"node0 committed only {done[0]} blocks under load")
     check(h_end[0] >= max(h_end) - 20, f"node0 fell behind: {h_end}")
 
+    # the metrics agree: busy answers counted, nothing left queued once the load ends
+    time.sleep(2.5)
+    metrics = n0.get("/metrics").decode()
+    vals = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
+            if line.startswith("cairn_rpc_heavy_reads")}
+    log(f"metrics after the load: {vals}")
+    check(vals.get("cairn_rpc_heavy_reads") == 0, f"heavy reads left: {vals}")
+    check(vals.get("cairn_rpc_heavy_reads_busy_total", -1) >= (1 if ham.busy else 0),
+          f"busy not counted: {vals}")
+
     # stop node0 with heavy calls in flight: a clean exit
     ham = Hammer(n0.rpc_port, calls, expected).start()
     time.sleep(2)
