@@ -53,12 +53,23 @@ typedef struct waiter {
 
 struct job;
 
+/* What status shows of one block, cached so that status reads no block in the
+ * steady state (a block of up to 8 MiB is read and verified whole). */
+typedef struct {
+    uint64_t height; /* 0: nothing cached */
+    bool id_ok;
+    uint8_t id[HASH_BYTES];
+    uint8_t app_hash[HASH_BYTES];
+    int64_t time_ns;
+} header_info;
+
 typedef struct node_rpc {
     struct node *n;
     rpc_t *rpc;
     struct job *queue_head, *queue_tail; /* heavy reads waiting for a worker, FIFO */
     struct job *running;                 /* handed to uv_queue_work, not yet done */
     uint32_t n_queued, n_running;
+    header_info tip_info, base_info; /* status: the latest and the earliest block */
     rpc_t *metrics_rpc; /* [metrics] listen: a second listener sharing rpc's registry */
     uv_timer_t timer;
     waiter *waiters;
@@ -516,6 +527,28 @@ static json_t *node_info_json(struct node *n)
                      rpc_addr, "cairn_version", CAIRN_VERSION);
 }
 
+static void header_info_set(header_info *hi, const header_t *h, const uint8_t *id)
+{
+    hi->height = h->height;
+    hi->id_ok = id || header_hash(h, hi->id) == CAIRN_OK;
+    if (id) memcpy(hi->id, id, HASH_BYTES);
+    memcpy(hi->app_hash, h->app_hash, HASH_BYTES);
+    hi->time_ns = h->time_ns;
+}
+
+/* Block h's header info, from the cache or read into it (blocks never change
+ * once stored). false: the call was answered with an error. */
+static bool header_info_get(node_rpc *r, rpc_call_t *call, uint64_t h, header_info *cache)
+{
+    if (cache->height == h) return true;
+    block_t b;
+    cairn_err rc = store_block_get(r->n->store, h, &b);
+    if (store_failed(call, rc, "block", h)) return false;
+    header_info_set(cache, &b.header, NULL);
+    block_free(&b);
+    return true;
+}
+
 static void status_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
     (void)params;
@@ -524,29 +557,25 @@ static void status_cb(void *ctx, rpc_call_t *call, const json_t *params)
     uint64_t latest = store_height(n->store), base = store_base_height(n->store);
     json_t *lh = json_string(""), *la = json_string(""), *lt = NULL;
     json_t *eh = json_string(""), *ea = json_string(""), *et = NULL;
-    block_t b;
-    uint8_t id[HASH_BYTES];
     if (latest > 0) {
-        cairn_err rc = store_block_get(n->store, latest, &b);
-        if (store_failed(call, rc, "block", latest)) goto fail;
-        if (header_hash(&b.header, id) == CAIRN_OK) {
+        if (!header_info_get(r, call, latest, &r->tip_info)) goto fail;
+        const header_info *b = &r->tip_info;
+        if (b->id_ok) {
             json_decref(lh);
-            lh = json_chain_hex(id, HASH_BYTES);
+            lh = json_chain_hex(b->id, HASH_BYTES);
         }
         json_decref(la); /* as CometBFT: the app hash in the latest header */
-        la = json_chain_hex(b.header.app_hash, HASH_BYTES);
-        lt = json_chain_time(b.header.time_ns);
-        block_free(&b);
-        rc = store_block_get(n->store, base, &b);
-        if (store_failed(call, rc, "block", base)) goto fail;
-        if (header_hash(&b.header, id) == CAIRN_OK) {
+        la = json_chain_hex(b->app_hash, HASH_BYTES);
+        lt = json_chain_time(b->time_ns);
+        if (!header_info_get(r, call, base, &r->base_info)) goto fail;
+        b = &r->base_info;
+        if (b->id_ok) {
             json_decref(eh);
-            eh = json_chain_hex(id, HASH_BYTES);
+            eh = json_chain_hex(b->id, HASH_BYTES);
         }
         json_decref(ea);
-        ea = json_chain_hex(b.header.app_hash, HASH_BYTES);
-        et = json_chain_time(b.header.time_ns);
-        block_free(&b);
+        ea = json_chain_hex(b->app_hash, HASH_BYTES);
+        et = json_chain_time(b->time_ns);
     } else {
         lt = json_chain_time(n->genesis.genesis_time_ns);
         et = json_chain_time(n->genesis.genesis_time_ns);
@@ -2100,6 +2129,7 @@ void node_rpc_block_committed(struct node *n, const block_t *b, const uint8_t id
         METRIC(metrics_summary_observe(r->m_interval, NULL,
                                        (double)(b->header.time_ns - r->last_block_time_ns) / 1e9));
     r->last_block_time_ns = b->header.time_ns;
+    header_info_set(&r->tip_info, &b->header, id);
     publish_block(r, b, id, results, n_results);
     metrics_update(r);
 }
