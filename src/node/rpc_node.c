@@ -2112,10 +2112,14 @@ void node_rpc_close(struct node *n)
     node_rpc *r = n ? n->rpc : NULL;
     if (!r) return;
     n->rpc = NULL;
+    uint32_t running = r->n_running, queued = r->n_queued;
     rpc_free(r->metrics_rpc); /* borrows rpc's registry: goes first */
     rpc_free(r->rpc); /* cancels waiting calls: waiter_cancel, job_cancel free them */
     r->rpc = NULL;
     jobs_detach(r);
+    if (running || queued)
+        log_info("rpc: closed with %u heavy reads running and %u waiting; their answers are "
+                 "dropped", running, queued);
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, timer_closed);
 }

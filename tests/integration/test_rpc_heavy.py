@@ -211,6 +211,9 @@ def test_rpc_heavy():
     ham.finish()
     log(f"node0 stopped under load: exit {rc} ({ham.batches} batches answered meanwhile)")
     check(rc == 0, f"node0 exit status {rc}; log tail:\n{n0.tail()}")
+    closed = [line for line in n0.tail(400).splitlines() if "rpc: closed with" in line]
+    log(f"node0: {closed[-1] if closed else 'no heavy reads in flight at the stop'}")
+    check(closed, "the stop did not happen with heavy reads in flight")
     if heavy_bin:
         with open(n0.log_path, "rb") as f:
             text = f.read().decode(errors="replace")
