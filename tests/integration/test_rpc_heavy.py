@@ -24,6 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cairnnet  # noqa: E402
 from cairnnet import Net, log  # noqa: E402
+from test_rpc_endpoints import WS  # noqa: E402
 
 HEIGHT = int(os.environ.get("CAIRN_HEAVY_HEIGHT", "600"))
 HAMMER_S = float(os.environ.get("CAIRN_HEAVY_SECONDS", "15"))
@@ -203,6 +204,20 @@ def test_rpc_heavy():
     check(vals.get("cairn_rpc_heavy_reads") == 0, f"heavy reads left: {vals}")
     check(vals.get("cairn_rpc_heavy_reads_busy_total", -1) >= (1 if ham.busy else 0),
           f"busy not counted: {vals}")
+
+    # over WebSocket: the same answers; a client that leaves with heavy calls
+    # queued costs nothing but the reads (their answers are dropped)
+    ws = WS(n0.rpc_port)
+    ws.send({"jsonrpc": "2.0", "id": 0, "method": calls[0][0], "params": calls[0][1]})
+    check(ws.recv(timeout=30).get("result") == expected[0], "tx_search over WebSocket")
+    ws.send([{"jsonrpc": "2.0", "id": i, "method": m, "params": p}
+             for i, (m, p) in enumerate(calls)])
+    ws.close()
+    _, status = get(n0.rpc_port, "/health")
+    check(status == 200, "/health after a WebSocket client left")
+    _, one = post(n0.rpc_port, {"jsonrpc": "2.0", "id": 1, "method": calls[1][0],
+                                "params": calls[1][1]})
+    check(one.get("result") == expected[1], f"validators after the client left: {one}")
 
     # stop node0 with heavy calls in flight: a clean exit
     ham = Hammer(n0.rpc_port, calls, expected).start()
