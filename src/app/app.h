@@ -145,6 +145,7 @@ typedef struct {
     cairn_err (*query)(app_t *a, const char *path, const uint8_t *key, size_t key_len,
                        uint64_t height, bool prove, app_query_result_t *out);
     cairn_err (*prune)(app_t *a, uint64_t height, kv_batch *out);
+    cairn_err (*oldest)(app_t *a, uint64_t *height);
     void (*free)(app_t *a);
 } app_ops;
 
@@ -227,6 +228,14 @@ static inline CAIRN_MUST_CHECK cairn_err app_query(app_t *a, const char *path, c
 static inline CAIRN_MUST_CHECK cairn_err app_prune(app_t *a, uint64_t height, kv_batch *out)
 {
     return a->ops->prune(a, height, out);
+}
+
+/* The oldest height whose state is still readable (0 if nothing was pruned):
+ * pruning forgets heights from the bottom, so oldest..latest are all kept.
+ * INVALID_ARG before the state is initialized. */
+static inline CAIRN_MUST_CHECK cairn_err app_oldest_height(app_t *a, uint64_t *height)
+{
+    return a->ops->oldest(a, height);
 }
 
 static inline void app_free(app_t *a)

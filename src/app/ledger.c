@@ -488,6 +488,41 @@ static void query_fail(app_query_result_t *out, uint32_t code, const char *why)
     snprintf(out->log, sizeof out->log, "%s", why);
 }
 
+/* Roots are kept for one contiguous range of versions ending at the latest
+ * (pruning deletes them from the bottom, in order): binary search its start. */
+static cairn_err l_oldest(app_t *a, uint64_t *height)
+{
+    ledger *L = self(a);
+    if (!L->initialized) return CAIRN_EINVALID_ARG;
+    uint64_t lo = 0, hi = L->height; /* the answer is in [lo, hi]; hi has a root */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        uint8_t root[HASH_BYTES];
+        cairn_err rc = smt_root(&L->reader, mid, root);
+        if (rc == CAIRN_OK) hi = mid;
+        else if (rc == CAIRN_ENOT_FOUND) lo = mid + 1;
+        else return rc;
+    }
+    *height = lo;
+    return CAIRN_OK;
+}
+
+/* The root of `height` is gone: pruned (storage.keep_state_heights). */
+static cairn_err pruned_fail(app_t *a, app_query_result_t *out, uint64_t height)
+{
+    uint64_t oldest = 0;
+    cairn_err rc = l_oldest(a, &oldest);
+    app_query_result_free(out);
+    if (rc) return rc;
+    out->code = APP_CODE_BAD_HEIGHT;
+    out->height = height;
+    snprintf(out->log, sizeof out->log,
+             "the state of height %llu is no longer kept: this node keeps heights %llu..%llu",
+             (unsigned long long)height, (unsigned long long)oldest,
+             (unsigned long long)self(a)->height);
+    return CAIRN_OK;
+}
+
 static cairn_err l_query(app_t *a, const char *path, const uint8_t *key, size_t key_len,
                          uint64_t height, bool prove, app_query_result_t *out)
 {
@@ -536,21 +571,11 @@ static cairn_err l_query(app_t *a, const char *path, const uint8_t *key, size_t 
         rc = smt_prove(&L->reader, height, skey, sn, &pf, &out->value, &out->value_len, &found);
         if (!rc) out->proof = buf_steal(&pf, &out->proof_len);
         buf_deinit(&pf);
-        if (rc == CAIRN_EBAD_HEIGHT) { /* no root stored for that height: pruned */
-            app_query_result_free(out);
-            query_fail(out, APP_CODE_BAD_HEIGHT, "no state stored at that height");
-            out->height = height;
-            return CAIRN_OK;
-        }
+        if (rc == CAIRN_EBAD_HEIGHT) return pruned_fail(a, out, height);
     } else {
         rc = smt_get(&L->reader, height, skey, sn, &out->value, &out->value_len);
         if (rc == CAIRN_ENOT_FOUND) rc = CAIRN_OK;
-        if (rc == CAIRN_EBAD_HEIGHT) {
-            app_query_result_free(out);
-            query_fail(out, APP_CODE_BAD_HEIGHT, "no state stored at that height");
-            out->height = height;
-            return CAIRN_OK;
-        }
+        if (rc == CAIRN_EBAD_HEIGHT) return pruned_fail(a, out, height);
     }
     if (rc) {
         app_query_result_free(out);
@@ -587,6 +612,7 @@ static const app_ops LEDGER_OPS = {
     .commit = l_commit,
     .query = l_query,
     .prune = l_prune,
+    .oldest = l_oldest,
     .free = l_free,
 };
 

@@ -210,11 +210,31 @@ static int submit(bench_state *b, client_t *cl, size_t count, char *why, size_t 
     cairn_err rc = client_call_raw(cl, batch, &res, why, why_len);
     json_decref(batch);
     if (rc) return -1;
+    /* every tx of the batch was sent; the ones no answer speaks of are counted
+     * as refused with the batch's own error (a single error object answers a
+     * batch the server refused as a whole) or as unanswered */
+    const char *batch_why = "no answer for it in the batch";
+    if (!json_is_array(res)) {
+        json_t *e = json_object_get(res, "error");
+        const char *d = e ? json_string_value(json_object_get(e, "data")) : NULL;
+        const char *m = e ? json_string_value(json_object_get(e, "message")) : NULL;
+        batch_why = d ? d : m ? m : "the batch's answer is not an array";
+    }
+    bool *answered = calloc(count ? count : 1, sizeof *answered);
+    if (!answered) {
+        json_decref(res);
+        snprintf(why, why_len, "out of memory");
+        return -1;
+    }
     size_t i;
     json_t *r;
-    json_array_foreach(res, i, r) {
-        json_int_t id = json_integer_value(json_object_get(r, "id"));
+    if (json_is_array(res)) json_array_foreach(res, i, r) {
+        json_t *idj = json_object_get(r, "id");
+        if (!json_is_integer(idj)) continue;
+        json_int_t id = json_integer_value(idj);
         if (id < (json_int_t)first || id >= (json_int_t)(first + count)) continue;
+        if (answered[id - (json_int_t)first]) continue; /* a duplicate answer */
+        answered[id - (json_int_t)first] = true;
         bench_tx *t = &b->txs[id];
         t->sent_at = at;
         b->submitted++;
@@ -231,6 +251,13 @@ static int submit(bench_state *b, client_t *cl, size_t count, char *why, size_t 
             reason_add(b, d ? d : m ? m : "error");
         }
     }
+    for (i = 0; i < count; i++) {
+        if (answered[i]) continue;
+        b->txs[first + i].sent_at = at;
+        b->submitted++;
+        reason_add(b, batch_why);
+    }
+    free(answered);
     json_decref(res);
     b->next_send = first + count;
     return 0;
@@ -311,7 +338,8 @@ static int report(bench_state *b, double rate, double duration, uint32_t senders
     for (size_t i = 0; i < b->n_txs; i++) {
         if (b->txs[i].sent_at >= 0 && (first_sent < 0 || b->txs[i].sent_at < first_sent))
             first_sent = b->txs[i].sent_at;
-        if (b->txs[i].committed_at >= 0) lat[n++] = (b->txs[i].committed_at - b->txs[i].sent_at) * 1000;
+        if (b->txs[i].committed_at >= 0 && b->txs[i].sent_at >= 0)
+            lat[n++] = (b->txs[i].committed_at - b->txs[i].sent_at) * 1000;
     }
     qsort(lat, n, sizeof *lat, cmp_double);
     double span = b->last_commit_at - (first_sent < 0 ? 0 : first_sent);

@@ -113,6 +113,11 @@ static const option options[] = {
     {"storage", "scrub_interval_s", K_U32, OFF(storage.scrub_interval_s), 0, 604800,
      "Seconds between background integrity scrubs of the store (0: never;\n"
      "`cairn scrub` still works)."},
+    {"storage", "keep_state_heights", K_U32, OFF(storage.keep_state_heights), 0, 1000000000,
+     "Heights whose application state stays queryable (abci_query with height,\n"
+     "proofs at old heights). 0 keeps every height; N (at least 2) forgets the\n"
+     "state of older heights as blocks commit, which bounds the store's growth.\n"
+     "Blocks and transactions are always kept."},
 
     {"metrics", "enabled", K_BOOL, OFF(metrics.enabled), 0, 0,
      "Serve Prometheus metrics at /metrics."},
@@ -348,6 +353,8 @@ static int set_value(load_ctx *c, size_t i, const char *value)
         if (rc != CAIRN_OK || v < o->min || v > o->max)
             return fail(c, "%s.%s = '%s' is out of range: allowed %llu..%llu", o->section,
                         o->name, value, (unsigned long long)o->min, (unsigned long long)o->max);
+        if (o->offset == OFF(storage.keep_state_heights) && v == 1)
+            return fail(c, "storage.keep_state_heights = 1: keep 0 (every height) or at least 2");
         if (o->kind == K_U32)
             *(uint32_t *)field = (uint32_t)v;
         else

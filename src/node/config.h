@@ -84,6 +84,7 @@ typedef struct {
     struct {
         bool sync_writes;
         uint32_t scrub_interval_s; /* 0: no background scrub */
+        uint32_t keep_state_heights; /* 0: keep the state of every height; else >= 2 */
     } storage;
     struct {
         bool enabled;

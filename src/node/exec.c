@@ -239,6 +239,24 @@ static void evidence_forget_included(struct node *n, const block_t *b)
             }
 }
 
+#define PRUNE_PER_BLOCK 16
+
+/* storage.keep_state_heights = K: saving block h forgets the state of heights
+ * below h - K + 1, in the block's own write batch. A backlog (pruning turned
+ * on for a node with a long history) goes PRUNE_PER_BLOCK heights per block.
+ * app_prune(v) reads v's stale list from the store, so v <= h - 1 (K >= 2). */
+static cairn_err prune_state(struct node *n, uint64_t height, kv_batch *batch)
+{
+    uint64_t keep = n->cfg.storage.keep_state_heights;
+    if (keep < 2 || height <= keep) return CAIRN_OK;
+    uint64_t last = height - keep + 1;
+    for (int i = 0; i < PRUNE_PER_BLOCK && n->prune_next <= last; i++, n->prune_next++) {
+        cairn_err rc = app_prune(n->app, n->prune_next, batch);
+        if (rc != CAIRN_OK && rc != CAIRN_ENOT_FOUND) return rc; /* NOT_FOUND: nothing stale */
+    }
+    return CAIRN_OK;
+}
+
 cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const block_t *b,
                            const uint8_t id[static HASH_BYTES], const commit_t *commit)
 {
@@ -288,6 +306,7 @@ cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const
     *next = n->st;
     uint8_t app_hash[HASH_BYTES], results_hash[HASH_BYTES];
     if (rc == CAIRN_OK) rc = app_commit(n->app, app_hash, &batch);
+    if (rc == CAIRN_OK) rc = prune_state(n, h->height, &batch);
     if (rc == CAIRN_OK)
         rc = merkle_root_from_hashes(results_hash, (const uint8_t(*)[HASH_BYTES])leaves, nt);
     if (rc == CAIRN_OK) rc = chain_state_advance(next, h, app_hash, results_hash);

@@ -155,6 +155,10 @@ static cairn_err open_state(struct node *n, char *errbuf)
         if (rc) return fail(errbuf, rc, "cannot write the genesis state: %s", cairn_strerror(rc));
         app_info(n->app, &info);
     }
+    uint64_t oldest;
+    rc = app_oldest_height(n->app, &oldest);
+    if (rc) return fail(errbuf, rc, "cannot read the application state: %s", cairn_strerror(rc));
+    n->prune_next = oldest + 1;
     if (store_height(n->store) == 0) {
         rc = chain_state_from_genesis(&n->st, &n->genesis, info.app_hash);
         if (rc) return fail(errbuf, rc, "genesis: %s", cairn_strerror(rc));

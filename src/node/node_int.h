@@ -82,6 +82,8 @@ typedef struct {
     size_t block_len;
     uint8_t *commit;
     size_t commit_len;
+    /* the commit was checked on arrival against the validator set of this hash */
+    uint8_t verified_by[HASH_BYTES];
 } sync_slot;
 
 struct node {
@@ -142,7 +144,10 @@ struct node {
     uint32_t n_evidence;
 
     sync_slot sync[NODE_SYNC_WINDOW];
-    uint64_t sync_target; /* highest height a peer says it has */
+    uint64_t prune_next;  /* next state version app_prune() forgets below */
+    uint64_t sync_target; /* highest height a peer says it has (requests go by it) */
+    uint64_t sync_proven; /* highest height a peer proved: a block with a commit
+                             signed by >2/3 (catching_up goes by it, not by claims) */
 
     /* counters for metrics and status */
     uint64_t txs_committed, blocks_synced, votes_dropped, proposals_dropped;

@@ -2086,6 +2086,7 @@ cairn_err node_rpc_open(struct node *n, char *errbuf)
         rpc_config mc = rc_cfg;
         mc.listen_addr = maddr;
         mc.metrics = rpc_metrics(r->rpc);
+        mc.metrics_only = true;
         rc = rpc_new(&n->loop, &mc, &r->metrics_rpc);
         if (rc) {
             rpc_free(r->rpc);

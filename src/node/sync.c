@@ -39,7 +39,9 @@ void node_status_broadcast(struct node *n, p2p_peer_t *only)
     buf_deinit(&b);
 }
 
-bool node_catching_up(const struct node *n) { return n->sync_target > n->st.last_height + 1; }
+/* Behind a height some peer proved, not merely claimed: a peer announcing a
+ * height it cannot serve does not make the node report that it is syncing. */
+bool node_catching_up(const struct node *n) { return n->sync_proven > n->st.last_height + 1; }
 
 static void slot_free(sync_slot *s)
 {
@@ -76,21 +78,43 @@ static p2p_peer_t *pick_peer(struct node *n, uint64_t height)
     return best;
 }
 
-/* Verifies the block at the tip + 1 against its commit and applies it. */
+/* Checks a received block against its commit: the commit is for this height
+ * and block id and carries >2/3 of the voting power of the validators the node
+ * knows. On success the slot remembers which validator set checked it. */
+static cairn_err verify_slot(struct node *n, sync_slot *s, block_t *b, commit_t *c)
+{
+    uint8_t id[HASH_BYTES];
+    cairn_err rc = header_hash(&b->header, id);
+    if (rc == CAIRN_OK && (c->height != b->header.height || b->header.height != s->height ||
+                           memcmp(c->block_id, id, HASH_BYTES)))
+        rc = CAIRN_EBAD_COMMIT;
+    if (rc == CAIRN_OK) rc = commit_verify(c, &n->chain_id, &n->st.validators, b->header.height, id);
+    if (rc == CAIRN_OK) rc = valset_hash(&n->st.validators, s->verified_by);
+    return rc;
+}
+
+static cairn_err decode_slot(const sync_slot *s, block_t *b, commit_t *c)
+{
+    memset(c, 0, sizeof *c);
+    cairn_err rc = block_decode(b, s->block, s->block_len);
+    if (rc) return rc;
+    rc = commit_decode(c, s->commit, s->commit_len);
+    if (rc) block_free(b);
+    return rc;
+}
+
+/* Applies the block at the tip + 1, checked on arrival (verify_slot; checked
+ * again if the validator set changed since). */
 static cairn_err apply_synced(struct node *n, sync_slot *s)
 {
     block_t b;
     commit_t c;
-    uint8_t id[HASH_BYTES];
-    memset(&c, 0, sizeof c);
-    cairn_err rc = block_decode(&b, s->block, s->block_len);
+    uint8_t id[HASH_BYTES], vs[HASH_BYTES];
+    cairn_err rc = decode_slot(s, &b, &c);
     if (rc) return rc;
-    rc = commit_decode(&c, s->commit, s->commit_len);
+    rc = valset_hash(&n->st.validators, vs);
+    if (rc == CAIRN_OK && memcmp(vs, s->verified_by, HASH_BYTES) != 0) rc = verify_slot(n, s, &b, &c);
     if (rc == CAIRN_OK) rc = header_hash(&b.header, id);
-    if (rc == CAIRN_OK && (c.height != b.header.height || memcmp(c.block_id, id, HASH_BYTES)))
-        rc = CAIRN_EBAD_COMMIT;
-    if (rc == CAIRN_OK)
-        rc = commit_verify(&c, &n->chain_id, &n->st.validators, b.header.height, id);
     if (rc == CAIRN_OK) rc = block_validate(&b, &n->st);
     if (rc == CAIRN_OK) rc = node_block_apply(n, s->block, s->block_len, &b, id, &c);
     block_free(&b);
@@ -220,6 +244,22 @@ static void on_response(struct node *n, p2p_peer_t *peer, const msg_t *m)
     s->block_len = m->u.response.block_len;
     memcpy(s->commit, m->u.response.commit, m->u.response.commit_len);
     s->commit_len = m->u.response.commit_len;
+    block_t b;
+    commit_t c;
+    cairn_err rc = decode_slot(s, &b, &c);
+    if (rc == CAIRN_OK) {
+        rc = verify_slot(n, s, &b, &c);
+        block_free(&b);
+        commit_free(&c);
+    }
+    if (rc) {
+        log_warn("sync: block %llu from %s refused: %s", (unsigned long long)s->height,
+                 p2p_peer_id(peer), cairn_strerror(rc));
+        p2p_peer_report(peer, P2P_REPORT_BAD_MESSAGE);
+        slot_free(s);
+        return;
+    }
+    if (s->height > n->sync_proven) n->sync_proven = s->height;
     apply_ready(n);
     node_sync_tick(n);
 }

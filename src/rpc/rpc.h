@@ -67,6 +67,8 @@ typedef struct {
     uint32_t ws_queue_msgs_max;               /* per client: 100 messages */
     size_t ws_queue_bytes_max;                /* per client: 16 MiB */
     metrics_t *metrics; /* borrowed registry for /metrics; NULL: the server owns one */
+    bool metrics_only;  /* serve GET /metrics and nothing else (no JSON-RPC, no
+                           WebSocket): the node's [metrics] listen */
 } rpc_config;
 
 void rpc_config_default(rpc_config *cfg);

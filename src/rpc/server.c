@@ -307,6 +307,13 @@ static int on_http(struct lws *wsi, rpc_conn_t *c, const char *path)
     ext(c)->too_big = false;
     ext(c)->body_done = false;
     ext(c)->body_started = false;
+    if (rpc->cfg.metrics_only) {
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 && strcmp(path, "/metrics") == 0)
+            metrics_page(c);
+        else respond_error(c, 404, RPC_METHOD_NOT_FOUND,
+                           "this listener serves GET /metrics only", false);
+        return 0;
+    }
     if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
         if (strcmp(path, "/") != 0) {
             respond_error(c, 404, RPC_METHOD_NOT_FOUND,
@@ -529,7 +536,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return c ? http_write(wsi, c) : -1;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char uri[32];
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
+        if (!rpc || rpc->cfg.metrics_only ||
+            lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
             strcmp(uri, "/websocket") != 0)
             return 1;
         return 0;

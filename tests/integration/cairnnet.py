@@ -97,6 +97,23 @@ class Node:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def set_config(self, section, key, value):
+        """Sets `key = value` in [section] of HOME/config/config.ini (the key must
+        be in the file, as `cairn testnet` writes every option); takes effect at
+        the next start."""
+        path = os.path.join(self.home, "config", "config.ini")
+        out, current, done = [], None, False
+        with open(path) as f:
+            for line in f:
+                if line.startswith("["):
+                    current = line.strip()[1:-1]
+                if current == section and line.split("=")[0].strip() == key:
+                    line, done = f"{key} = {value}\n", True
+                out.append(line)
+        assert done, f"[{section}] {key} not in {path}"
+        with open(path, "w") as f:
+            f.writelines(out)
+
     def kill(self, sig=signal.SIGKILL):
         if self.running():
             os.kill(self.proc.pid, sig)

@@ -52,6 +52,11 @@ def test_crash_faults():
     full.wait_height(v[0].height(), timeout=120)
     status = full.rpc("status")
     assert status["validator_info"]["voting_power"] == "0"
+    # caught up: it says so once it follows consensus (within a few blocks)
+    deadline = time.time() + 30
+    while full.rpc("status")["sync_info"]["catching_up"]:
+        assert time.time() < deadline, "full node still reports catching_up"
+        time.sleep(0.5)
     top = min(n.height() for n in net.nodes)
     net.check_same_chain(top)
     log(f"full node caught up; {top} identical heights on 5 nodes")

@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -538,6 +539,13 @@ def test_rpc_endpoints():
         text3 = m.read().decode()
     check("cairn_consensus_height " in text3 and "cairn_p2p_peers 4" in text3,
           "metrics on [metrics] listen")
+    # ... and serves nothing else: no JSON-RPC, no status, no WebSocket
+    for path in ("/status", "/health", "/websocket"):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}{path}", timeout=10)
+            check(False, f"{path} served on the metrics listener")
+        except urllib.error.HTTPError as e:
+            check(e.code == 404, f"{path} on the metrics listener: {e.code}")
     # --- a restarted node serves what it committed before, on the same port
     before = n1.height()
     check(n1.stop() == 0, "node1 clean stop")

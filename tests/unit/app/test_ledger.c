@@ -695,11 +695,16 @@ static void pruned_heights_answer_bad_height_and_later_ones_still_work(void **st
         txspec s = {TX_TRANSFER, 0, h - 1, 1, 1, 10, NULL, NULL};
         assert_int_equal(block_one(&nd, h, &s), APP_CODE_OK);
     }
+    uint64_t oldest = 99;
+    assert_int_equal(app_oldest_height(nd.app, &oldest), CAIRN_OK);
+    assert_int_equal(oldest, 0); /* nothing pruned: the genesis state is there */
     for (uint64_t h = 1; h <= 2; h++) { /* forget heights 0 and 1 */
         kv_batch b;
         kv_batch_init(&b);
         assert_int_equal(app_prune(nd.app, h, &b), CAIRN_OK);
         persist(&nd, &b);
+        assert_int_equal(app_oldest_height(nd.app, &oldest), CAIRN_OK);
+        assert_int_equal(oldest, h);
     }
     app_query_result_t q;
     assert_int_equal(app_query(nd.app, "/account", ADDR[0], ADDR_BYTES, 1, true, &q), CAIRN_OK);

@@ -68,7 +68,7 @@ static void test_template_comments_every_option(void **state)
         }
         prev = line;
     }
-    assert_int_equal(keys, 32);
+    assert_int_equal(keys, 33);
     free(text);
 }
 
@@ -82,6 +82,7 @@ static void test_nondefault_values_round_trip(void **state)
     cfg.rpc.unsafe = true;
     cfg.consensus.timeout_commit_ms = 0;
     cfg.mempool.max_bytes = 17179869184ull;
+    cfg.storage.keep_state_heights = 2;
     cfg.metrics.listen_set = true;
     assert_int_equal(config_addr_parse(&cfg.metrics.listen, "[::1]:9100"), CAIRN_OK);
     char perr[CONFIG_ERR_MAX];
@@ -158,6 +159,8 @@ static void test_out_of_range_names_key_and_range(void **state)
     expect_error("[rpc]\nmax_body_bytes = 10\n",
                  "rpc.max_body_bytes = '10' is out of range: allowed 1024..67108864");
     expect_error("[mempool]\nmax_tx_bytes = 65537\n", "allowed 128..65536");
+    expect_error("[storage]\nkeep_state_heights = 1\n",
+                 "config.ini:2: storage.keep_state_heights = 1: keep 0 (every height) or at least 2");
 }
 
 static void test_non_numbers_are_rejected_with_the_range(void **state)

@@ -535,11 +535,24 @@ def pipelined():
     check(b"cairn_rpc_pipelined_closed_total" in raw, "pipelining metric missing")
 
 
+def metrics_only():
+    """The [metrics] listen server: /metrics and nothing else."""
+    st, raw, _ = get("/metrics")
+    check(st == 200 and b"cairn_test_blocks_total 42" in raw, f"metrics {st}")
+    st, r, _ = post(req("echo", {"value": "x"}))
+    check(st == 404 and "metrics only" in r["error"]["data"], f"JSON-RPC served: {st} {r}")
+    for path in ("/health", "/", "/echo?value=%22x%22"):
+        st, raw, _ = get(path)
+        check(st == 404, f"{path} served: {st}")
+    ws = WS()
+    check(ws.status != 101, f"WebSocket upgraded on the metrics listener: {ws.status}")
+
+
 SCENARIOS = {f.__name__: f for f in [
     post_single, post_batch, keepalive, uri_typed, unknown_method, malformed_json,
     oversize_body, wrong_params, routes_and_health, metrics, deferred, deferred_timeout,
     ws_subscribe, ws_hash_query, ws_limits, ws_slow_client, ws_wrong_path, conn_limit,
-    pipelined]}
+    pipelined, metrics_only]}
 
 if __name__ == "__main__":
     try:

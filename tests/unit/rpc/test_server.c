@@ -248,6 +248,23 @@ static void pending_call_is_cancelled_when_server_stops(void **state)
     assert_int_equal(f->n_slow, 0);
 }
 
+static void metrics_only_listener_serves_metrics_alone(void **state)
+{
+    fixture_t *f = *state;
+    rpc_config cfg;
+    rpc_config_default(&cfg);
+    cfg.listen_addr = "127.0.0.1:0";
+    cfg.metrics = rpc_metrics(f->rpc);
+    cfg.metrics_only = true;
+    rpc_t *metrics_rpc = NULL, *main_rpc = f->rpc;
+    assert_int_equal(rpc_new(&f->loop, &cfg, &metrics_rpc), CAIRN_OK);
+    f->rpc = metrics_rpc; /* the scenario talks to rpc_port(f->rpc) */
+    int rc = run_scenario(f, "metrics_only");
+    f->rpc = main_rpc;
+    rpc_free(metrics_rpc);
+    assert_int_equal(rc, 0);
+}
+
 static void second_server_on_a_taken_port_fails_cleanly(void **state)
 {
     fixture_t *f = *state;
@@ -288,6 +305,7 @@ int main(void)
         T(ws_wrong_path),
         T(conn_limit),
         T(pipelined),
+        T(metrics_only_listener_serves_metrics_alone),
         T(second_server_on_a_taken_port_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
