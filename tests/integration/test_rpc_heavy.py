@@ -15,7 +15,6 @@ build-san/cairn) only for the hammered node0. Prints the measured numbers
 import http.client
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -126,12 +125,8 @@ class Hammer:
 def test_rpc_heavy():
     net = Net(validators=4)
     for node in net.nodes:
-        cfg = os.path.join(node.home, "config", "config.ini")
-        text = open(cfg).read()
-        text = re.sub(r"(?m)^timeout_commit_ms = \d+", "timeout_commit_ms = 50", text)
-        text = re.sub(r"(?m)^create_empty_blocks_interval_ms = \d+",
-                      "create_empty_blocks_interval_ms = 0", text)
-        open(cfg, "w").write(text)
+        node.set_config("consensus", "timeout_commit_ms", 50)
+        node.set_config("consensus", "create_empty_blocks_interval_ms", 0)
     heavy_bin = os.environ.get("CAIRN_HEAVY_BIN")
     n0 = net.nodes[0]
     if heavy_bin:
