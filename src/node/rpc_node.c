@@ -254,8 +254,11 @@ struct job {
     const char *by_hash;          /* tx_search: points into q */
     valset_t *vs;                 /* validators (owned) */
     uint32_t increments;          /* validators: priority rounds to apply to vs */
-    /* outcome, written by work: result (NULL: internal error) unless code != 0 */
+    /* outcome, written by work: result (NULL: internal error) unless code != 0;
+     * then serialised on the worker too (text, text_len) when memory allows */
     json_t *result;
+    char *text;
+    size_t text_len;
     int code;
     char data[ERR_TEXT_MAX];
 };
@@ -313,6 +316,7 @@ static job *job_new(node_rpc *r, rpc_call_t *call, job_work_cb work)
 static void job_free(job *j)
 {
     json_decref(j->result);
+    free(j->text);
     free(j->q);
     free(j->vs);
     free(j);
@@ -331,7 +335,15 @@ static void job_unlink(job **head, job *j)
 static void job_work(uv_work_t *req)
 {
     job *j = req->data;
-    if (!job_abandoned(j)) j->work(j);
+    if (job_abandoned(j)) return;
+    j->work(j);
+    if (j->code || !j->result || job_abandoned(j)) return;
+    /* a large answer is also slow to serialise and free: not on the loop either */
+    j->text = json_dumps(j->result, JSON_COMPACT);
+    if (!j->text) return; /* out of memory: the loop serialises it */
+    j->text_len = strlen(j->text);
+    json_decref(j->result);
+    j->result = NULL;
 }
 
 static void jobs_pump(node_rpc *r);
@@ -350,6 +362,9 @@ static void job_done(uv_work_t *req, int status)
         fail_call(call, "the read was cancelled: %s", uv_strerror(status));
     } else if (call && j->code) {
         rpc_call_error(call, j->code, NULL, j->data);
+    } else if (call && j->text) {
+        rpc_call_reply_text(call, j->text, j->text_len);
+        j->text = NULL;
     } else if (call) {
         rpc_call_reply(call, j->result);
         j->result = NULL;
