@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,16 @@
 #define TX_SEARCH_SCAN_MAX 10000 /* heights one tx_search may read */
 #define TX_SEARCH_MATCH_MAX 10000
 #define ABCI_QUERY_DATA_MAX (ADDR_BYTES + TX_KEY_MAX + 64)
+/* Heavy reads (docs/rpc.md s.3) run on libuv's thread pool, which they share
+ * with signature checks and the background scrub (4 threads by default): at
+ * most JOBS_RUNNING_MAX at once, JOBS_QUEUED_MAX more waiting; beyond that a
+ * call is answered BUSY_TEXT at once. Each call of a batch is one job; the
+ * queue holds more than one full batch (rpc_config.batch_max, 100), so an idle
+ * node answers any batch whole. */
+#define JOBS_RUNNING_MAX 2
+#define JOBS_QUEUED_MAX 128
+#define JOB_TIMEOUT_MS 30000
+#define BUSY_TEXT "server busy, retry later"
 
 typedef struct waiter {
     struct waiter *next;
@@ -40,9 +51,25 @@ typedef struct waiter {
     size_t len;
 } waiter;
 
+struct job;
+
+/* What status shows of one block, cached so that status reads no block in the
+ * steady state (a block of up to 8 MiB is read and verified whole). */
+typedef struct {
+    uint64_t height; /* 0: nothing cached */
+    bool id_ok;
+    uint8_t id[HASH_BYTES];
+    uint8_t app_hash[HASH_BYTES];
+    int64_t time_ns;
+} header_info;
+
 typedef struct node_rpc {
     struct node *n;
     rpc_t *rpc;
+    struct job *queue_head, *queue_tail; /* heavy reads waiting for a worker, FIFO */
+    struct job *running;                 /* handed to uv_queue_work, not yet done */
+    uint32_t n_queued, n_running;
+    header_info tip_info, base_info; /* status: the latest and the earliest block */
     rpc_t *metrics_rpc; /* [metrics] listen: a second listener sharing rpc's registry */
     uv_timer_t timer;
     waiter *waiters;
@@ -55,7 +82,7 @@ typedef struct node_rpc {
     uint32_t n_rep_ch;
     metric_t *m_height, *m_round, *m_interval, *m_txs, *m_mp_size, *m_mp_bytes, *m_peers,
         *m_sent, *m_recv, *m_sigs, *m_sync_blocks, *m_synced, *m_catching_up, *m_scrub_damaged, *m_rejected,
-        *m_dropped, *m_jobs, *m_repairs, *m_repair_pending;
+        *m_dropped, *m_jobs, *m_heavy, *m_busy, *m_repairs, *m_repair_pending;
     uint64_t rep_repairs[REPAIR_OUT__COUNT];
 } node_rpc;
 
@@ -142,21 +169,35 @@ static bool height_arg(node_rpc *r, rpc_call_t *call, const json_t *params, cons
     return true;
 }
 
+/* The answer to a read that found damage: with the height when it is known. */
+#define DAMAGED_TEXT "is damaged in this node's store; repair in progress"
+
+static void damaged_text(char *out, size_t cap, const char *what, uint64_t h)
+{
+    if (h) snprintf(out, cap, "%s %" PRIu64 " " DAMAGED_TEXT, what, h);
+    else snprintf(out, cap, "%s " DAMAGED_TEXT, what);
+}
+
+/* Damage found by a read (on the loop): height h goes to the repair queue; with
+ * no height known (a read by hash) a scrub finds which one. */
+static void damage_found(struct node *n, uint64_t h)
+{
+    if (h) node_repair_note(n, h, "rpc");
+    else node_scrub_soon(n);
+}
+
 /* A read of height h (0: not known, e.g. by hash) failed with rc: answers the
- * call. Damage (CAIRN_ECORRUPT) gets its own clear message and sends the height
- * to the repair queue, or starts a scrub to find it when no height is known. */
+ * call. Damage (CAIRN_ECORRUPT) gets its own clear message and is reported to
+ * repair. */
 static bool store_failed(struct node *n, rpc_call_t *call, cairn_err rc, const char *what,
                          uint64_t h)
 {
     if (rc == CAIRN_OK) return false;
     if (rc == CAIRN_ECORRUPT) {
-        if (h) node_repair_note(n, h, "rpc");
-        else node_scrub_soon(n);
-        if (h)
-            fail_call(call, "%s %" PRIu64 " is damaged in this node's store; repair in progress",
-                      what, h);
-        else
-            fail_call(call, "%s is damaged in this node's store; repair in progress", what);
+        char text[ERR_TEXT_MAX];
+        damaged_text(text, sizeof text, what, h);
+        damage_found(n, h);
+        fail_call(call, "%s", text);
         return true;
     }
     log_warn("rpc: reading %s %" PRIu64 ": %s", what, h, cairn_strerror(rc));
@@ -164,23 +205,293 @@ static bool store_failed(struct node *n, rpc_call_t *call, cairn_err rc, const c
     return true;
 }
 
-/* Pagination as CometBFT: page 1.., per_page 1..PER_PAGE_MAX (default 30). */
-static bool page_args(rpc_call_t *call, const json_t *params, uint64_t total, uint64_t *skip,
-                      uint64_t *count)
+/* Pagination as CometBFT: page 1.., per_page 1..PER_PAGE_MAX (default 30).
+ * false: err says why. */
+static bool page_calc(int64_t page, int64_t per, uint64_t total, uint64_t *skip,
+                      uint64_t *count, char *err, size_t errlen)
 {
-    int64_t per = int_param(params, "per_page", PER_PAGE_DEFAULT);
     if (per < 1) per = PER_PAGE_DEFAULT;
     if (per > PER_PAGE_MAX) per = PER_PAGE_MAX;
     uint64_t pages = total == 0 ? 1 : (total + (uint64_t)per - 1) / (uint64_t)per;
-    int64_t page = int_param(params, "page", 1);
     if (page < 1 || (uint64_t)page > pages) {
-        fail_call(call, "page should be within [1, %" PRIu64 "] range, given %" PRId64, pages,
-                  page);
+        snprintf(err, errlen, "page should be within [1, %" PRIu64 "] range, given %" PRId64,
+                 pages, page);
         return false;
     }
     *skip = (uint64_t)(page - 1) * (uint64_t)per;
     *count = total - *skip < (uint64_t)per ? total - *skip : (uint64_t)per;
     return true;
+}
+
+static int64_t page_param(const json_t *params) { return int_param(params, "page", 1); }
+
+static int64_t per_page_param(const json_t *params)
+{
+    return int_param(params, "per_page", PER_PAGE_DEFAULT);
+}
+
+static bool page_args(rpc_call_t *call, const json_t *params, uint64_t total, uint64_t *skip,
+                      uint64_t *count)
+{
+    char err[ERR_TEXT_MAX];
+    if (page_calc(page_param(params), per_page_param(params), total, skip, count, err,
+                  sizeof err))
+        return true;
+    fail_call(call, "%s", err);
+    return false;
+}
+
+/* ------------------------------------------------------------ heavy reads off the loop */
+
+/* A call whose answer may take many store reads runs as a job: its handler
+ * checks the params and copies what it needs of node state on the loop
+ * (job_new), the work function runs on libuv's thread pool reading only the
+ * job and the store (thread-safe, store.h) and leaves a result or an error in
+ * the job, and job_done answers the call back on the loop. The call is
+ * deferred meanwhile (rpc_call_defer): if it ends first (timeout, server
+ * closing), job_cancel marks the job abandoned and the answer is dropped.
+ *
+ * Invariants:
+ *  1. A job is in exactly one place: r's queue (not submitted), r's running
+ *     list (submitted, job_done not yet run), or detached (r closed: j->r NULL,
+ *     job_done frees it). n_queued and n_running count the first two.
+ *  2. n_running <= JOBS_RUNNING_MAX, n_queued <= JOBS_QUEUED_MAX.
+ *  3. The worker touches only the job's own fields and the store; the store
+ *     outlives every job because node_close() runs the loop (which waits for
+ *     queued work) before store_close().
+ *  4. j->call is non-NULL exactly while the client waits for the answer. */
+typedef struct job job;
+typedef void (*job_work_cb)(job *j);
+
+struct job {
+    uv_work_t req;
+    job *next;
+    node_rpc *r;       /* NULL once the server closed */
+    rpc_call_t *call;  /* NULL once the call ended without our answer */
+    job_work_cb work;
+    bool submitted;
+    atomic_bool abandoned; /* nobody waits for the answer: the worker may stop early */
+    /* inputs, copied on the loop */
+    store_t *store;
+    uint64_t h, lo, hi, latest;
+    uint64_t skip, count; /* block_search: the page, checked on the loop */
+    int64_t page, per_page;
+    bool desc, prove;
+    uint8_t hash[HASH_BYTES];
+    uint8_t app_hash[HASH_BYTES]; /* the node's app hash after block `latest` */
+    node_rpc_search_t *q;         /* tx_search, block_search (owned) */
+    const char *by_hash;          /* tx_search: points into q */
+    valset_t *vs;                 /* validators (owned) */
+    uint32_t increments;          /* validators: priority rounds to apply to vs */
+    /* outcome, written by work: result (NULL: internal error) unless code != 0;
+     * then serialised on the worker too (text, text_len) when memory allows */
+    json_t *result;
+    char *text;
+    size_t text_len;
+    int code;
+    char data[ERR_TEXT_MAX];
+    /* damage the worker found, reported to repair back on the loop */
+    bool damaged;
+    uint64_t damaged_h; /* 0: height unknown (a read by hash) */
+};
+
+static void job_fail(job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void job_fail(job *j, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->data, sizeof j->data, fmt, ap);
+    va_end(ap);
+    j->code = RPC_INTERNAL_ERROR;
+}
+
+/* store_failed for a job (any thread: logging is thread-safe; damage is
+ * reported to repair by job_done, on the loop). */
+static bool job_store_failed(job *j, cairn_err rc, const char *what, uint64_t h)
+{
+    if (rc == CAIRN_OK) return false;
+    if (rc == CAIRN_ECORRUPT) {
+        damaged_text(j->data, sizeof j->data, what, h);
+        j->code = RPC_INTERNAL_ERROR;
+        j->damaged = true;
+        j->damaged_h = h;
+        return true;
+    }
+    log_warn("rpc: reading %s %" PRIu64 ": %s", what, h, cairn_strerror(rc));
+    job_fail(j, "cannot read %s %" PRIu64 ": %s", what, h, cairn_strerror(rc));
+    return true;
+}
+
+static bool job_page(job *j, uint64_t total, uint64_t *skip, uint64_t *count)
+{
+    if (page_calc(j->page, j->per_page, total, skip, count, j->data, sizeof j->data))
+        return true;
+    j->code = RPC_INTERNAL_ERROR;
+    return false;
+}
+
+static bool job_abandoned(job *j) { return atomic_load(&j->abandoned); }
+
+/* A job for call with a snapshot of the store's heights and the app hash;
+ * NULL: the call was answered (out of memory). Owned by the caller until
+ * job_start(). */
+static job *job_new(node_rpc *r, rpc_call_t *call, job_work_cb work)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j) {
+        fail_call(call, "out of memory");
+        return NULL;
+    }
+    j->r = r;
+    j->call = call;
+    j->work = work;
+    j->req.data = j;
+    atomic_init(&j->abandoned, false);
+    j->store = r->n->store;
+    j->latest = store_height(r->n->store);
+    memcpy(j->app_hash, r->n->st.app_hash, HASH_BYTES);
+    return j;
+}
+
+static void job_free(job *j)
+{
+    json_decref(j->result);
+    free(j->text);
+    free(j->q);
+    free(j->vs);
+    free(j);
+}
+
+static void job_unlink(job **head, job *j)
+{
+    for (job **pp = head; *pp; pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
+            return;
+        }
+    CAIRN_ASSERT(!"job not in its list");
+}
+
+static void job_work(uv_work_t *req)
+{
+    job *j = req->data;
+    if (job_abandoned(j)) return;
+    j->work(j);
+    if (j->code || !j->result || job_abandoned(j)) return;
+    /* a large answer is also slow to serialise and free: not on the loop either */
+    j->text = json_dumps(j->result, JSON_COMPACT);
+    if (!j->text) return; /* out of memory: the loop serialises it */
+    j->text_len = strlen(j->text);
+    json_decref(j->result);
+    j->result = NULL;
+}
+
+static void jobs_pump(node_rpc *r);
+
+/* Back on the loop; always runs, status UV_ECANCELED if the job never started. */
+static void job_done(uv_work_t *req, int status)
+{
+    job *j = req->data;
+    node_rpc *r = j->r;
+    if (r) {
+        job_unlink(&r->running, j);
+        r->n_running--;
+    }
+    if (r && j->damaged) damage_found(r->n, j->damaged_h);
+    rpc_call_t *call = j->call;
+    if (call && status != 0) {
+        fail_call(call, "the read was cancelled: %s", uv_strerror(status));
+    } else if (call && j->code) {
+        rpc_call_error(call, j->code, NULL, j->data);
+    } else if (call && j->text) {
+        rpc_call_reply_text(call, j->text, j->text_len);
+        j->text = NULL;
+    } else if (call) {
+        rpc_call_reply(call, j->result);
+        j->result = NULL;
+    }
+    job_free(j);
+    if (r) jobs_pump(r);
+}
+
+static void job_submit(node_rpc *r, job *j)
+{
+    j->submitted = true;
+    j->next = r->running;
+    r->running = j;
+    r->n_running++;
+    int rc = uv_queue_work(&r->n->loop, &j->req, job_work, job_done);
+    if (rc == 0) return;
+    job_unlink(&r->running, j);
+    r->n_running--;
+    if (j->call) fail_call(j->call, "cannot queue the read: %s", uv_strerror(rc));
+    job_free(j);
+}
+
+static void jobs_pump(node_rpc *r)
+{
+    while (r->n_running < JOBS_RUNNING_MAX && r->queue_head) {
+        job *j = r->queue_head;
+        r->queue_head = j->next;
+        if (!r->queue_head) r->queue_tail = NULL;
+        r->n_queued--;
+        j->next = NULL;
+        job_submit(r, j);
+    }
+}
+
+/* The call ended without our answer: timeout, or the server is closing. */
+static void job_cancel(void *ctx, rpc_call_t *call)
+{
+    (void)call;
+    job *j = ctx;
+    j->call = NULL;
+    atomic_store(&j->abandoned, true);
+    if (j->submitted) return; /* job_done frees it */
+    node_rpc *r = j->r;
+    job *prev = NULL;
+    for (job *k = r->queue_head; k && k != j; k = k->next) prev = k;
+    if (prev) prev->next = j->next;
+    else r->queue_head = j->next;
+    if (r->queue_tail == j) r->queue_tail = prev;
+    r->n_queued--;
+    job_free(j);
+}
+
+/* Queues j (or answers "busy"); j is owned by the job machinery afterwards. */
+static void job_start(job *j)
+{
+    node_rpc *r = j->r;
+    if (r->n_running >= JOBS_RUNNING_MAX && r->n_queued >= JOBS_QUEUED_MAX) {
+        if (r->m_busy) METRIC(metrics_counter_add(r->m_busy, NULL, 1));
+        fail_call(j->call, BUSY_TEXT ": %d heavy reads are running and %d waiting",
+                  JOBS_RUNNING_MAX, JOBS_QUEUED_MAX);
+        job_free(j);
+        return;
+    }
+    if (rpc_call_defer(j->call, JOB_TIMEOUT_MS, "timed out waiting for a worker thread",
+                       job_cancel, j) != CAIRN_OK) {
+        job_free(j); /* the call was answered with an error */
+        return;
+    }
+    if (r->queue_tail) r->queue_tail->next = j;
+    else r->queue_head = j;
+    r->queue_tail = j;
+    r->n_queued++;
+    jobs_pump(r);
+}
+
+/* node_rpc_close, after rpc_free cancelled every call: the queue is empty;
+ * running jobs finish (or are cancelled) on their own and free themselves. */
+static void jobs_detach(node_rpc *r)
+{
+    CAIRN_ASSERT(!r->queue_head && r->n_queued == 0);
+    for (job *j = r->running; j; j = j->next) {
+        j->r = NULL;
+        (void)uv_cancel((uv_req_t *)&j->req);
+    }
+    r->running = NULL;
+    r->n_running = 0;
 }
 
 /* ------------------------------------------------------------ tx results */
@@ -224,12 +535,15 @@ static void txres_from(txres_view *v, const app_result_t *res)
 
 /* ------------------------------------------------------------ validators */
 
-/* The validator set that signs height h (1..latest+1), in a heap object. The
- * set itself never changes in this version (validator updates stop the node),
- * so only proposer priorities depend on h: exact for the last two heights and
- * within VALSET_REPLAY_MAX heights of genesis, else those of the latest height. */
-static cairn_err valset_at(struct node *n, uint64_t h, valset_t **out)
+/* The validator set that signs height h (1..latest+1), in a heap object, once
+ * valset_increment_priority(*out, *increments) ran (the caller runs it: up to
+ * VALSET_REPLAY_MAX rounds, on the thread pool). The set itself never changes
+ * in this version (validator updates stop the node), so only proposer
+ * priorities depend on h: exact for the last two heights and within
+ * VALSET_REPLAY_MAX heights of genesis, else those of the latest height. */
+static cairn_err valset_at(struct node *n, uint64_t h, valset_t **out, uint32_t *increments)
 {
+    *increments = 0;
     valset_t *vs = malloc(sizeof *vs);
     if (!vs) return CAIRN_ENOMEM;
     if (h == n->st.last_height + 1) *vs = n->st.validators;
@@ -240,7 +554,7 @@ static cairn_err valset_at(struct node *n, uint64_t h, valset_t **out)
             free(vs);
             return rc;
         }
-        valset_increment_priority(vs, (uint32_t)(h - n->genesis.initial_height));
+        *increments = (uint32_t)(h - n->genesis.initial_height);
     } else
         *vs = n->st.validators;
     *out = vs;
@@ -269,6 +583,37 @@ static json_t *node_info_json(struct node *n)
                      rpc_addr, "cairn_version", CAIRN_VERSION);
 }
 
+static void header_info_set(header_info *hi, const header_t *h, const uint8_t *id)
+{
+    hi->height = h->height;
+    hi->id_ok = id || header_hash(h, hi->id) == CAIRN_OK;
+    if (id) memcpy(hi->id, id, HASH_BYTES);
+    memcpy(hi->app_hash, h->app_hash, HASH_BYTES);
+    hi->time_ns = h->time_ns;
+}
+
+/* Block h's header info, from the cache or read into it (blocks never change
+ * once stored). A damaged block is reported to repair and leaves *out NULL:
+ * status keeps answering, it is how clients see the node. false: the call was
+ * answered with an error. */
+static bool header_info_get(node_rpc *r, rpc_call_t *call, uint64_t h, header_info *cache,
+                            const header_info **out)
+{
+    *out = cache;
+    if (cache->height == h) return true;
+    block_t b;
+    cairn_err rc = store_block_get(r->n->store, h, &b);
+    if (rc == CAIRN_ECORRUPT) {
+        damage_found(r->n, h);
+        *out = NULL;
+        return true;
+    }
+    if (store_failed(r->n, call, rc, "block", h)) return false;
+    header_info_set(cache, &b.header, NULL);
+    block_free(&b);
+    return true;
+}
+
 static void status_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
     (void)params;
@@ -277,43 +622,29 @@ static void status_cb(void *ctx, rpc_call_t *call, const json_t *params)
     uint64_t latest = store_height(n->store), base = store_base_height(n->store);
     json_t *lh = json_string(""), *la = json_string(""), *lt = NULL;
     json_t *eh = json_string(""), *ea = json_string(""), *et = NULL;
-    block_t b;
-    uint8_t id[HASH_BYTES];
     if (latest > 0) {
-        /* A damaged tip or base block leaves its fields empty (it is being
-         * repaired): status keeps answering, it is how clients see the node. */
-        cairn_err rc = store_block_get(n->store, latest, &b);
-        if (rc == CAIRN_ECORRUPT) {
-            node_repair_note(n, latest, "rpc");
-            lt = json_chain_time(n->st.last_time_ns);
-        } else if (store_failed(r->n, call, rc, "block", latest)) {
-            goto fail;
-        } else {
-            if (header_hash(&b.header, id) == CAIRN_OK) {
-                json_decref(lh);
-                lh = json_chain_hex(id, HASH_BYTES);
-            }
+        /* a damaged tip or base block (being repaired) leaves its fields empty */
+        const header_info *b;
+        if (!header_info_get(r, call, latest, &r->tip_info, &b)) goto fail;
+        if (b && b->id_ok) {
+            json_decref(lh);
+            lh = json_chain_hex(b->id, HASH_BYTES);
+        }
+        if (b) {
             json_decref(la); /* as CometBFT: the app hash in the latest header */
-            la = json_chain_hex(b.header.app_hash, HASH_BYTES);
-            lt = json_chain_time(b.header.time_ns);
-            block_free(&b);
+            la = json_chain_hex(b->app_hash, HASH_BYTES);
         }
-        rc = store_block_get(n->store, base, &b);
-        if (rc == CAIRN_ECORRUPT) {
-            node_repair_note(n, base, "rpc");
-            et = json_chain_time(n->genesis.genesis_time_ns);
-        } else if (store_failed(r->n, call, rc, "block", base)) {
-            goto fail;
-        } else {
-            if (header_hash(&b.header, id) == CAIRN_OK) {
-                json_decref(eh);
-                eh = json_chain_hex(id, HASH_BYTES);
-            }
+        lt = json_chain_time(b ? b->time_ns : n->st.last_time_ns);
+        if (!header_info_get(r, call, base, &r->base_info, &b)) goto fail;
+        if (b && b->id_ok) {
+            json_decref(eh);
+            eh = json_chain_hex(b->id, HASH_BYTES);
+        }
+        if (b) {
             json_decref(ea);
-            ea = json_chain_hex(b.header.app_hash, HASH_BYTES);
-            et = json_chain_time(b.header.time_ns);
-            block_free(&b);
+            ea = json_chain_hex(b->app_hash, HASH_BYTES);
         }
+        et = json_chain_time(b ? b->time_ns : n->genesis.genesis_time_ns);
     } else {
         lt = json_chain_time(n->genesis.genesis_time_ns);
         et = json_chain_time(n->genesis.genesis_time_ns);
@@ -415,18 +746,40 @@ static void abci_info_cb(void *ctx, rpc_call_t *call, const json_t *params)
 
 /* ------------------------------------------------------------ blocks */
 
-static void block_cb(void *ctx, rpc_call_t *call, const json_t *params)
+static void block_work(job *j)
 {
-    node_rpc *r = self(ctx);
-    uint64_t h;
-    if (!height_arg(r, call, params, "height", &h)) return;
     block_t b;
     uint8_t id[HASH_BYTES];
-    cairn_err rc = store_block_get(r->n->store, h, &b);
-    if (store_failed(r->n, call, rc, "block", h)) return;
+    cairn_err rc = store_block_get(j->store, j->h, &b);
+    if (job_store_failed(j, rc, "block", j->h)) return;
     rc = header_hash(&b.header, id);
-    rpc_call_reply(call, rc ? NULL : json_chain_block_result(&b, id));
+    j->result = rc ? NULL : json_chain_block_result(&b, id);
     block_free(&b);
+}
+
+static void header_work(job *j)
+{
+    block_t b;
+    cairn_err rc = store_block_get(j->store, j->h, &b);
+    if (job_store_failed(j, rc, "block", j->h)) return;
+    j->result = json_pack("{s:o}", "header", json_chain_header(&b.header));
+    block_free(&b);
+}
+
+/* block, header: one height. */
+static void at_height_cb(node_rpc *r, rpc_call_t *call, const json_t *params, job_work_cb work)
+{
+    uint64_t h;
+    if (!height_arg(r, call, params, "height", &h)) return;
+    job *j = job_new(r, call, work);
+    if (!j) return;
+    j->h = h;
+    job_start(j);
+}
+
+static void block_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    at_height_cb(self(ctx), call, params, block_work);
 }
 
 /* hash param (BYTES) of exactly HASH_BYTES; false: answered with an error. */
@@ -440,53 +793,87 @@ static bool hash_arg(rpc_call_t *call, const json_t *params, uint8_t out[static 
     return true;
 }
 
-static void block_by_hash_cb(void *ctx, rpc_call_t *call, const json_t *params)
+/* The block j->hash; false: j holds the error. */
+static bool block_by_hash_get(job *j, block_t *b, const char *what)
 {
-    node_rpc *r = self(ctx);
-    uint8_t id[HASH_BYTES];
-    if (!hash_arg(call, params, id)) return;
-    block_t b;
-    uint64_t h;
-    cairn_err rc = store_block_get_by_hash(r->n->store, id, &b, &h);
+    cairn_err rc = store_block_get_by_hash(j->store, j->hash, b, NULL);
     if (rc == CAIRN_ENOT_FOUND) {
         char hex[2 * HASH_BYTES + 1];
-        hex_encode_upper(hex, id, HASH_BYTES);
-        fail_call(call, "block %s not found", hex);
-        return;
+        hex_encode_upper(hex, j->hash, HASH_BYTES);
+        job_fail(j, "block %s not found", hex);
+        return false;
     }
-    if (store_failed(r->n, call, rc, "block with this hash", 0)) return;
-    rpc_call_reply(call, json_chain_block_result(&b, id));
+    return !job_store_failed(j, rc, what, 0);
+}
+
+static void block_by_hash_work(job *j)
+{
+    block_t b;
+    if (!block_by_hash_get(j, &b, "block by hash at")) return;
+    j->result = json_chain_block_result(&b, j->hash);
     block_free(&b);
+}
+
+static void header_by_hash_work(job *j)
+{
+    block_t b;
+    if (!block_by_hash_get(j, &b, "header by hash at")) return;
+    j->result = json_pack("{s:o}", "header", json_chain_header(&b.header));
+    block_free(&b);
+}
+
+/* block_by_hash, header_by_hash. */
+static void by_hash_cb(node_rpc *r, rpc_call_t *call, const json_t *params, job_work_cb work)
+{
+    uint8_t id[HASH_BYTES];
+    if (!hash_arg(call, params, id)) return;
+    job *j = job_new(r, call, work);
+    if (!j) return;
+    memcpy(j->hash, id, HASH_BYTES);
+    job_start(j);
+}
+
+static void block_by_hash_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    by_hash_cb(self(ctx), call, params, block_by_hash_work);
 }
 
 static void header_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
-    node_rpc *r = self(ctx);
-    uint64_t h;
-    if (!height_arg(r, call, params, "height", &h)) return;
-    block_t b;
-    cairn_err rc = store_block_get(r->n->store, h, &b);
-    if (store_failed(r->n, call, rc, "block", h)) return;
-    rpc_call_reply(call, json_pack("{s:o}", "header", json_chain_header(&b.header)));
-    block_free(&b);
+    at_height_cb(self(ctx), call, params, header_work);
 }
 
 static void header_by_hash_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
-    node_rpc *r = self(ctx);
-    uint8_t id[HASH_BYTES];
-    if (!hash_arg(call, params, id)) return;
-    block_t b;
-    cairn_err rc = store_block_get_by_hash(r->n->store, id, &b, NULL);
-    if (rc == CAIRN_ENOT_FOUND) {
-        char hex[2 * HASH_BYTES + 1];
-        hex_encode_upper(hex, id, HASH_BYTES);
-        fail_call(call, "block %s not found", hex);
-        return;
+    by_hash_cb(self(ctx), call, params, header_by_hash_work);
+}
+
+static void blockchain_work(job *j)
+{
+    json_t *metas = json_array();
+    buf_t raw;
+    buf_init(&raw, 0);
+    for (uint64_t h = j->hi; metas && h >= j->lo && h >= 1 && !job_abandoned(j); h--) {
+        uint8_t id[HASH_BYTES];
+        cairn_err rc = store_block_get_raw(j->store, h, &raw, id);
+        block_t b;
+        if (rc == CAIRN_OK) rc = block_decode(&b, raw.data, raw.len);
+        if (job_store_failed(j, rc, "block", h)) {
+            json_decref(metas);
+            buf_deinit(&raw);
+            return;
+        }
+        json_t *m = json_chain_block_meta(&b.header, id, raw.len, b.n_txs);
+        block_free(&b);
+        if (!m || json_array_append_new(metas, m) != 0) {
+            json_decref(metas);
+            metas = NULL;
+        }
     }
-    if (store_failed(r->n, call, rc, "header with this hash", 0)) return;
-    rpc_call_reply(call, json_pack("{s:o}", "header", json_chain_header(&b.header)));
-    block_free(&b);
+    buf_deinit(&raw);
+    j->result = metas ? json_pack("{s:o,s:o}", "last_height", json_chain_u64(j->latest),
+                                  "block_metas", metas)
+                      : NULL;
 }
 
 static void blockchain_cb(void *ctx, rpc_call_t *call, const json_t *params)
@@ -508,41 +895,24 @@ static void blockchain_cb(void *ctx, rpc_call_t *call, const json_t *params)
         fail_call(call, "min height %" PRId64 " can't be greater than max height %" PRId64, mn, mx);
         return;
     }
-    json_t *metas = json_array();
-    buf_t raw;
-    buf_init(&raw, 0);
-    for (int64_t h = mx; metas && h >= mn && h >= 1; h--) {
-        uint8_t id[HASH_BYTES];
-        cairn_err rc = store_block_get_raw(n->store, (uint64_t)h, &raw, id);
-        block_t b;
-        if (rc == CAIRN_OK) rc = block_decode(&b, raw.data, raw.len);
-        if (store_failed(r->n, call, rc, "block", (uint64_t)h)) {
-            json_decref(metas);
-            buf_deinit(&raw);
-            return;
-        }
-        json_t *m = json_chain_block_meta(&b.header, id, raw.len, b.n_txs);
-        block_free(&b);
-        if (!m || json_array_append_new(metas, m) != 0) {
-            json_decref(metas);
-            metas = NULL;
-        }
-    }
-    buf_deinit(&raw);
-    rpc_call_reply(call, metas ? json_pack("{s:o,s:o}", "last_height", json_chain_u64(latest),
-                                           "block_metas", metas)
-                               : NULL);
+    job *j = job_new(r, call, blockchain_work);
+    if (!j) return;
+    j->lo = mn < 1 ? 1 : (uint64_t)mn; /* mn > mx: no heights */
+    j->hi = mx < 0 ? 0 : (uint64_t)mx;
+    j->latest = latest;
+    job_start(j);
 }
 
-/* The app hash after block h: in header h+1, or the current one for the tip. */
-static cairn_err app_hash_after(struct node *n, uint64_t h, uint8_t out[static HASH_BYTES])
+/* The app hash after block h: in header h+1, or the current one for the tip
+ * (the call's snapshot: j->latest is st.last_height, node_int.h invariant 2). */
+static cairn_err app_hash_after(job *j, uint64_t h, uint8_t out[static HASH_BYTES])
 {
-    if (h >= n->st.last_height) {
-        memcpy(out, n->st.app_hash, HASH_BYTES);
+    if (h >= j->latest) {
+        memcpy(out, j->app_hash, HASH_BYTES);
         return CAIRN_OK;
     }
     block_t b;
-    CAIRN_TRY(store_block_get(n->store, h + 1, &b));
+    CAIRN_TRY(store_block_get(j->store, h + 1, &b));
     memcpy(out, b.header.app_hash, HASH_BYTES);
     block_free(&b);
     return CAIRN_OK;
@@ -570,58 +940,68 @@ static json_t *tx_results_json(const store_results_t *res)
     return arr;
 }
 
-static void block_results_cb(void *ctx, rpc_call_t *call, const json_t *params)
+static void block_results_work(job *j)
 {
-    node_rpc *r = self(ctx);
-    uint64_t h;
-    if (!height_arg(r, call, params, "height", &h)) return;
+    uint64_t h = j->h;
     store_results_t res;
-    cairn_err rc = store_results_get(r->n->store, h, &res);
-    if (store_failed(r->n, call, rc, "results of block", h)) return;
+    cairn_err rc = store_results_get(j->store, h, &res);
+    if (job_store_failed(j, rc, "results of block", h)) return;
     uint8_t ah[HASH_BYTES];
-    rc = app_hash_after(r->n, h, ah);
-    if (store_failed(r->n, call, rc, "block", h + 1)) {
+    rc = app_hash_after(j, h, ah);
+    if (job_store_failed(j, rc, "block", h + 1)) {
         store_results_free(&res);
         return;
     }
     json_t *txs = tx_results_json(&res);
     store_results_free(&res);
-    rpc_call_reply(call, txs ? json_pack("{s:o,s:o,s:[],s:[],s:n,s:o}", "height",
-                                         json_chain_u64(h), "txs_results", txs,
-                                         "finalize_block_events", "validator_updates",
-                                         "consensus_param_updates", "app_hash",
-                                         b64(ah, HASH_BYTES))
-                             : NULL);
+    j->result = txs ? json_pack("{s:o,s:o,s:[],s:[],s:n,s:o}", "height", json_chain_u64(h),
+                                "txs_results", txs, "finalize_block_events",
+                                "validator_updates", "consensus_param_updates", "app_hash",
+                                b64(ah, HASH_BYTES))
+                    : NULL;
+}
+
+static void block_results_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    at_height_cb(self(ctx), call, params, block_results_work);
+}
+
+static void commit_work(job *j)
+{
+    uint64_t h = j->h;
+    block_t b, next;
+    cairn_err rc = store_block_get(j->store, h, &b);
+    if (job_store_failed(j, rc, "block", h)) return;
+    if (h < j->latest) {
+        /* the canonical commit: the one block h+1 carries */
+        rc = store_block_get(j->store, h + 1, &next);
+        if (!job_store_failed(j, rc, "block", h + 1)) {
+            j->result = json_chain_signed_header(&b.header, &next.last_commit, true);
+            block_free(&next);
+        }
+    } else {
+        commit_t c;
+        rc = store_commit_get(j->store, h, &c);
+        if (!job_store_failed(j, rc, "commit", h)) {
+            j->result = json_chain_signed_header(&b.header, &c, false);
+            commit_free(&c);
+        }
+    }
+    block_free(&b);
 }
 
 static void commit_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
-    node_rpc *r = self(ctx);
-    struct node *n = r->n;
-    uint64_t h;
-    if (!height_arg(r, call, params, "height", &h)) return;
-    block_t b, next;
-    cairn_err rc = store_block_get(n->store, h, &b);
-    if (store_failed(r->n, call, rc, "block", h)) return;
-    json_t *res = NULL;
-    if (h < store_height(n->store)) {
-        /* the canonical commit: the one block h+1 carries */
-        rc = store_block_get(n->store, h + 1, &next);
-        if (!store_failed(r->n, call, rc, "block", h + 1)) {
-            res = json_chain_signed_header(&b.header, &next.last_commit, true);
-            block_free(&next);
-            rpc_call_reply(call, res);
-        }
-    } else {
-        commit_t c;
-        rc = store_commit_get(n->store, h, &c);
-        if (!store_failed(r->n, call, rc, "commit", h)) {
-            res = json_chain_signed_header(&b.header, &c, false);
-            commit_free(&c);
-            rpc_call_reply(call, res);
-        }
-    }
-    block_free(&b);
+    at_height_cb(self(ctx), call, params, commit_work);
+}
+
+/* Replays the proposer priorities (up to VALSET_REPLAY_MAX rounds) off the loop. */
+static void validators_work(job *j)
+{
+    if (j->increments) valset_increment_priority(j->vs, j->increments);
+    uint64_t skip, count;
+    if (job_page(j, j->vs->count, &skip, &count))
+        j->result = json_chain_validators(j->vs, j->h, (uint32_t)skip, (uint32_t)count);
 }
 
 static void validators_cb(void *ctx, rpc_call_t *call, const json_t *params)
@@ -633,16 +1013,18 @@ static void validators_cb(void *ctx, rpc_call_t *call, const json_t *params)
         h = store_height(n->store) + 1;
     else if (!height_arg(r, call, params, "height", &h))
         return;
-    valset_t *vs;
-    cairn_err rc = valset_at(n, h, &vs);
+    job *j = job_new(r, call, validators_work);
+    if (!j) return;
+    cairn_err rc = valset_at(n, h, &j->vs, &j->increments);
     if (rc) {
         fail_call(call, "validator set at height %" PRIu64 ": %s", h, cairn_strerror(rc));
+        job_free(j);
         return;
     }
-    uint64_t skip, count;
-    if (page_args(call, params, vs->count, &skip, &count))
-        rpc_call_reply(call, json_chain_validators(vs, h, (uint32_t)skip, (uint32_t)count));
-    free(vs);
+    j->h = h;
+    j->page = page_param(params);
+    j->per_page = per_page_param(params);
+    job_start(j);
 }
 
 static void consensus_params_cb(void *ctx, rpc_call_t *call, const json_t *params)
@@ -669,7 +1051,7 @@ static void consensus_params_cb(void *ctx, rpc_call_t *call, const json_t *param
 
 /* ------------------------------------------------------------ transactions */
 
-static json_t *tx_json_at(struct node *n, const uint8_t hash[static HASH_BYTES], uint64_t *h_out,
+static json_t *tx_json_at(store_t *st, const uint8_t hash[static HASH_BYTES], uint64_t *h_out,
                           cairn_err *rc_out)
 {
     buf_t tx, res;
@@ -679,7 +1061,7 @@ static json_t *tx_json_at(struct node *n, const uint8_t hash[static HASH_BYTES],
     uint32_t index = 0;
     json_t *out = NULL;
     txres_view *v = malloc(sizeof *v);
-    cairn_err rc = v ? store_tx_get(n->store, hash, &h, &index, &tx, &res) : CAIRN_ENOMEM;
+    cairn_err rc = v ? store_tx_get(st, hash, &h, &index, &tx, &res) : CAIRN_ENOMEM;
     if (rc == CAIRN_OK) rc = txres_decode(v, res.data, res.len);
     if (rc == CAIRN_OK) out = json_chain_tx(hash, h, index, &v->r, tx.data, tx.len);
     if (h_out) *h_out = rc == CAIRN_OK ? h : 0;
@@ -692,11 +1074,11 @@ static json_t *tx_json_at(struct node *n, const uint8_t hash[static HASH_BYTES],
 
 /* Adds /tx's "proof": the audit path of the tx hash in block h's data_hash
  * tree (leaves are the 32-byte tx hashes, as block_data_hash). */
-static cairn_err tx_proof_add(struct node *n, json_t *t, uint64_t h)
+static cairn_err tx_proof_add(store_t *st, json_t *t, uint64_t h)
 {
     uint32_t index = (uint32_t)json_integer_value(json_object_get(t, "index"));
     block_t b;
-    CAIRN_TRY(store_block_get(n->store, h, &b));
+    CAIRN_TRY(store_block_get(st, h, &b));
     cairn_err rc = CAIRN_ENOMEM;
     uint8_t(*leaves)[HASH_BYTES] = calloc(b.n_txs ? b.n_txs : 1, HASH_BYTES);
     merkle_proof *p = malloc(sizeof *p);
@@ -720,42 +1102,49 @@ out:
     return rc;
 }
 
+static void tx_work(job *j)
+{
+    uint64_t h;
+    cairn_err rc = CAIRN_OK;
+    json_t *t = tx_json_at(j->store, j->hash, &h, &rc);
+    if (!t) {
+        char hex[2 * HASH_BYTES + 1];
+        hex_encode_upper(hex, j->hash, HASH_BYTES);
+        if (rc == CAIRN_ECORRUPT) { /* which height: a scrub finds out */
+            char what[2 * HASH_BYTES + 8];
+            snprintf(what, sizeof what, "tx (%s)", hex);
+            return (void)job_store_failed(j, rc, what, 0);
+        }
+        job_fail(j, "tx (%s) not found", hex);
+        return;
+    }
+    if (j->prove) {
+        rc = tx_proof_add(j->store, t, h);
+        if (rc == CAIRN_ECORRUPT) {
+            json_decref(t);
+            job_store_failed(j, rc, "block", h);
+            return;
+        }
+        if (rc) {
+            json_decref(t);
+            job_fail(j, "cannot build the proof of tx at height %" PRIu64 ": %s", h,
+                     cairn_strerror(rc));
+            return;
+        }
+    }
+    j->result = t;
+}
+
 static void tx_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
     node_rpc *r = self(ctx);
     uint8_t hash[HASH_BYTES];
     if (!hash_arg(call, params, hash)) return;
-    uint64_t h;
-    cairn_err rc = CAIRN_OK;
-    json_t *t = tx_json_at(r->n, hash, &h, &rc);
-    if (!t) {
-        char hex[2 * HASH_BYTES + 1];
-        hex_encode_upper(hex, hash, HASH_BYTES);
-        if (rc == CAIRN_ECORRUPT) {
-            node_scrub_soon(r->n); /* which height: the scrub finds out */
-            fail_call(call, "tx (%s) is damaged in this node's store; repair in progress", hex);
-        } else {
-            fail_call(call, "tx (%s) not found", hex);
-        }
-        return;
-    }
-    if (json_is_true(json_object_get(params, "prove"))) {
-        rc = tx_proof_add(r->n, t, h);
-        if (rc == CAIRN_ECORRUPT) {
-            json_decref(t);
-            node_repair_note(r->n, h, "rpc");
-            fail_call(call, "block %" PRIu64 " is damaged in this node's store; repair in progress",
-                      h);
-            return;
-        }
-        if (rc) {
-            json_decref(t);
-            fail_call(call, "cannot build the proof of tx at height %" PRIu64 ": %s", h,
-                      cairn_strerror(rc));
-            return;
-        }
-    }
-    rpc_call_reply(call, t);
+    job *j = job_new(r, call, tx_work);
+    if (!j) return;
+    memcpy(j->hash, hash, HASH_BYTES);
+    j->prove = json_is_true(json_object_get(params, "prove"));
+    job_start(j);
 }
 
 /* ------------------------------------------------------------ tx_search queries */
@@ -989,7 +1378,7 @@ typedef struct {
     txres_view *v; /* scratch */
 } search_hits;
 
-static void search_by_hash(struct node *n, const node_rpc_search_t *q, const char *hex,
+static void search_by_hash(store_t *st, const node_rpc_search_t *q, const char *hex,
                            search_hits *out)
 {
     uint8_t hash[HASH_BYTES];
@@ -998,7 +1387,7 @@ static void search_by_hash(struct node *n, const node_rpc_search_t *q, const cha
     uint64_t h;
     uint32_t index;
     if (strlen(hex) == 2 * HASH_BYTES && hex_decode(hash, HASH_BYTES, hex) == CAIRN_OK &&
-        store_tx_get(n->store, hash, &h, &index, NULL, &res) == CAIRN_OK &&
+        store_tx_get(st, hash, &h, &index, NULL, &res) == CAIRN_OK &&
         result_record_decode(&out->v->res, res.data, res.len) == CAIRN_OK &&
         node_rpc_search_match(q, hash, h, &out->v->res)) {
         out->refs[0] = (tx_ref){h, index, {0}};
@@ -1008,18 +1397,19 @@ static void search_by_hash(struct node *n, const node_rpc_search_t *q, const cha
     buf_deinit(&res);
 }
 
-/* Reads blocks lo..hi; false: the call was answered with an error. */
-static bool search_scan(struct node *n, rpc_call_t *call, const node_rpc_search_t *q, uint64_t lo,
-                        uint64_t hi, search_hits *out)
+/* Reads blocks lo..hi; false: j holds the error (or the job was abandoned). */
+static bool search_scan(job *j, const node_rpc_search_t *q, uint64_t lo, uint64_t hi,
+                        search_hits *out)
 {
     for (uint64_t h = lo; h <= hi && out->n < TX_SEARCH_MATCH_MAX; h++) {
+        if (job_abandoned(j)) return false;
         store_results_t res;
-        cairn_err rc = store_results_get(n->store, h, &res);
-        if (store_failed(n, call, rc, "results of block", h)) return false;
+        cairn_err rc = store_results_get(j->store, h, &res);
+        if (job_store_failed(j, rc, "results of block", h)) return false;
         block_t b;
         memset(&b, 0, sizeof b);
-        rc = res.n_tx ? store_block_get(n->store, h, &b) : CAIRN_OK;
-        if (store_failed(n, call, rc, "block", h)) {
+        rc = res.n_tx ? store_block_get(j->store, h, &b) : CAIRN_OK;
+        if (job_store_failed(j, rc, "block", h)) {
             store_results_free(&res);
             return false;
         }
@@ -1040,14 +1430,14 @@ static bool search_scan(struct node *n, rpc_call_t *call, const node_rpc_search_
 }
 
 /* {"txs":[...],"total_count"} for one page of the hits. */
-static json_t *search_page(struct node *n, const search_hits *hits, uint64_t skip,
+static json_t *search_page(store_t *st, const search_hits *hits, uint64_t skip,
                            uint64_t count, bool desc, bool prove)
 {
     json_t *txs = json_array();
     for (uint64_t k = 0; txs && k < count; k++) {
         size_t at = desc ? hits->n - 1 - (size_t)(skip + k) : (size_t)(skip + k);
-        json_t *t = tx_json_at(n, hits->refs[at].hash, NULL, NULL);
-        if (t && prove && tx_proof_add(n, t, hits->refs[at].height) != CAIRN_OK) {
+        json_t *t = tx_json_at(st, hits->refs[at].hash, NULL, NULL);
+        if (t && prove && tx_proof_add(st, t, hits->refs[at].height) != CAIRN_OK) {
             json_decref(t);
             t = NULL;
         }
@@ -1081,42 +1471,82 @@ static bool query_arg(rpc_call_t *call, const json_t *params, node_rpc_search_t 
     return false;
 }
 
-static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
+static void tx_search_work(job *j)
 {
-    struct node *n = self(ctx)->n;
-    node_rpc_search_t *q = malloc(sizeof *q);
     search_hits hits = {calloc(TX_SEARCH_MATCH_MAX, sizeof(tx_ref)), 0, malloc(sizeof(txres_view))};
-    if (!q || !hits.refs || !hits.v) {
-        fail_call(call, "out of memory");
+    if (!hits.refs || !hits.v) {
+        job_fail(j, "out of memory");
         goto out;
     }
-    bool prove = json_is_true(json_object_get(params, "prove"));
-    bool desc;
-    if (!order_arg(call, params, &desc) || !query_arg(call, params, q)) goto out;
-    const char *by_hash = NULL;
-    for (uint32_t i = 0; i < q->n; i++)
-        if (!strcmp(q->c[i].key, "tx.hash") && q->c[i].op == SEARCH_EQ) by_hash = q->c[i].str;
-    uint64_t lo = store_base_height(n->store), hi = store_height(n->store);
-    node_rpc_search_heights(q, "tx.height", &lo, &hi);
-    if (by_hash) {
-        search_by_hash(n, q, by_hash, &hits);
-    } else if (hi >= lo && hi > 0) {
-        if (hi - lo + 1 > TX_SEARCH_SCAN_MAX) {
-            fail_call(call,
-                      "a tx_search without tx.hash reads every block it covers: narrow it "
-                      "with tx.height conditions to at most %d heights (it covers %" PRIu64 ")",
-                      TX_SEARCH_SCAN_MAX, hi - lo + 1);
-            goto out;
-        }
-        if (!search_scan(n, call, q, lo, hi, &hits)) goto out;
-    }
+    if (j->by_hash) search_by_hash(j->store, j->q, j->by_hash, &hits);
+    else if (j->hi >= j->lo && j->hi > 0 && !search_scan(j, j->q, j->lo, j->hi, &hits))
+        goto out;
     uint64_t skip, count;
-    if (page_args(call, params, hits.n, &skip, &count))
-        rpc_call_reply(call, search_page(n, &hits, skip, count, desc, prove));
+    if (job_page(j, hits.n, &skip, &count))
+        j->result = search_page(j->store, &hits, skip, count, j->desc, j->prove);
 out:
-    free(q);
     free(hits.refs);
     free(hits.v);
+}
+
+static void tx_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    node_rpc *r = self(ctx);
+    struct node *n = r->n;
+    job *j = job_new(r, call, tx_search_work);
+    if (!j) return;
+    node_rpc_search_t *q = j->q = malloc(sizeof *q);
+    if (!q) {
+        fail_call(call, "out of memory");
+        goto fail;
+    }
+    j->prove = json_is_true(json_object_get(params, "prove"));
+    if (!order_arg(call, params, &j->desc) || !query_arg(call, params, q)) goto fail;
+    for (uint32_t i = 0; i < q->n; i++)
+        if (!strcmp(q->c[i].key, "tx.hash") && q->c[i].op == SEARCH_EQ) j->by_hash = q->c[i].str;
+    uint64_t lo = store_base_height(n->store), hi = j->latest;
+    node_rpc_search_heights(q, "tx.height", &lo, &hi);
+    if (!j->by_hash && hi >= lo && hi > 0 && hi - lo + 1 > TX_SEARCH_SCAN_MAX) {
+        fail_call(call,
+                  "a tx_search without tx.hash reads every block it covers: narrow it "
+                  "with tx.height conditions to at most %d heights (it covers %" PRIu64 ")",
+                  TX_SEARCH_SCAN_MAX, hi - lo + 1);
+        goto fail;
+    }
+    j->lo = lo;
+    j->hi = hi;
+    j->page = page_param(params);
+    j->per_page = per_page_param(params);
+    job_start(j);
+    return;
+fail:
+    job_free(j);
+}
+
+static void block_search_work(job *j)
+{
+    json_t *blocks = json_array();
+    for (uint64_t k = 0; blocks && k < j->count && !job_abandoned(j); k++) {
+        uint64_t h = j->desc ? j->hi - j->skip - k : j->lo + j->skip + k;
+        block_t b;
+        uint8_t id[HASH_BYTES];
+        cairn_err rc = store_block_get(j->store, h, &b);
+        if (job_store_failed(j, rc, "block", h)) {
+            json_decref(blocks);
+            return;
+        }
+        json_t *one = header_hash(&b.header, id) == CAIRN_OK ? json_chain_block_result(&b, id)
+                                                             : NULL;
+        block_free(&b);
+        if (!one || json_array_append_new(blocks, one) != 0) {
+            json_decref(blocks);
+            blocks = NULL;
+        }
+    }
+    uint64_t total = j->hi >= j->lo && j->hi > 0 ? j->hi - j->lo + 1 : 0;
+    j->result = blocks ? json_pack("{s:o,s:o}", "blocks", blocks, "total_count",
+                                   json_chain_u64(total))
+                       : NULL;
 }
 
 /* block_search: blocks by height only (cairn's blocks carry no events). */
@@ -1149,27 +1579,14 @@ static void block_search_cb(void *ctx, rpc_call_t *call, const json_t *params)
     node_rpc_search_heights(q, "block.height", &lo, &hi);
     uint64_t total = hi >= lo && hi > 0 ? hi - lo + 1 : 0, skip, count;
     if (!page_args(call, params, total, &skip, &count)) goto out;
-    json_t *blocks = json_array();
-    for (uint64_t k = 0; blocks && k < count; k++) {
-        uint64_t h = desc ? hi - skip - k : lo + skip + k;
-        block_t b;
-        uint8_t id[HASH_BYTES];
-        cairn_err rc = store_block_get(n->store, h, &b);
-        if (store_failed(n, call, rc, "block", h)) {
-            json_decref(blocks);
-            goto out;
-        }
-        json_t *one = header_hash(&b.header, id) == CAIRN_OK ? json_chain_block_result(&b, id)
-                                                             : NULL;
-        block_free(&b);
-        if (!one || json_array_append_new(blocks, one) != 0) {
-            json_decref(blocks);
-            blocks = NULL;
-        }
-    }
-    rpc_call_reply(call, blocks ? json_pack("{s:o,s:o}", "blocks", blocks, "total_count",
-                                            json_chain_u64(total))
-                                : NULL);
+    job *j = job_new(self(ctx), call, block_search_work);
+    if (!j) goto out;
+    j->lo = lo;
+    j->hi = hi;
+    j->skip = skip;
+    j->count = count;
+    j->desc = desc;
+    job_start(j);
 out:
     free(q);
 }
@@ -1671,8 +2088,14 @@ static cairn_err metrics_setup(node_rpc *r)
     CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_verify_jobs",
                                "Signature verification jobs on the thread pool.", NULL, 0,
                                &r->m_jobs));
+    CAIRN_TRY(metrics_register(m, METRIC_GAUGE, "cairn_rpc_heavy_reads",
+                               "Heavy RPC reads running on the thread pool or waiting for it.",
+                               NULL, 0, &r->m_heavy));
+    CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_rpc_heavy_reads_busy_total",
+                               "Heavy RPC reads refused with \"server busy\" (queue full).",
+                               NULL, 0, &r->m_busy));
     /* counters show from the start, at 0 */
-    metric_t *zero[] = {r->m_txs, r->m_sigs, r->m_sync_blocks, r->m_synced};
+    metric_t *zero[] = {r->m_txs, r->m_sigs, r->m_sync_blocks, r->m_synced, r->m_busy};
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
         CAIRN_TRY(metrics_counter_add(zero[i], NULL, 0));
     return CAIRN_OK;
@@ -1706,6 +2129,7 @@ static void metrics_update(node_rpc *r)
         const char *lv[] = {node_repair_outcome_name((repair_outcome)o)};
         counter_to(r->m_repairs, lv, n->repair.count[o], &r->rep_repairs[o]);
     }
+    METRIC(metrics_gauge_set(r->m_heavy, NULL, (double)(r->n_running + r->n_queued)));
     const char *sig[] = {"signature"}, *chk[] = {"check"}, *vote[] = {"vote"},
                *prop[] = {"proposal"};
     counter_to(r->m_rejected, sig, n->txs_rejected_sig, &r->rep_rej_sig);
@@ -1847,9 +2271,14 @@ void node_rpc_close(struct node *n)
     node_rpc *r = n ? n->rpc : NULL;
     if (!r) return;
     n->rpc = NULL;
+    uint32_t running = r->n_running, queued = r->n_queued;
     rpc_free(r->metrics_rpc); /* borrows rpc's registry: goes first */
-    rpc_free(r->rpc); /* cancels waiting calls: waiter_cancel frees them */
+    rpc_free(r->rpc); /* cancels waiting calls: waiter_cancel, job_cancel free them */
     r->rpc = NULL;
+    jobs_detach(r);
+    if (running || queued)
+        log_info("rpc: closed with %u heavy reads running and %u waiting; their answers are "
+                 "dropped", running, queued);
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, timer_closed);
 }
@@ -1863,6 +2292,7 @@ void node_rpc_block_committed(struct node *n, const block_t *b, const uint8_t id
         METRIC(metrics_summary_observe(r->m_interval, NULL,
                                        (double)(b->header.time_ns - r->last_block_time_ns) / 1e9));
     r->last_block_time_ns = b->header.time_ns;
+    header_info_set(&r->tip_info, &b->header, id);
     publish_block(r, b, id, results, n_results);
     metrics_update(r);
 }

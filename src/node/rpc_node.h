@@ -9,8 +9,14 @@
  *  2. Every broadcast_tx_commit call waiting for a block is answered once: when
  *     a committed block holds its tx, on timeout, or when the server closes.
  *  3. node_rpc_close() is idempotent; after it no handler runs.
+ *  4. Heavy reads (docs/rpc.md s.3) never run on the loop: their handlers check
+ *     params and copy node state on the loop, read the store on libuv's thread
+ *     pool (at most 2 at once, 128 waiting, else "server busy, retry later")
+ *     and answer back on the loop.
  *
- * Threads: everything on the node's loop thread.
+ * Threads: every function here on the node's loop thread; the heavy reads'
+ * work runs on the thread pool, touching only its own job and the store, which
+ * the node closes only after the loop has run every job's completion.
  */
 #ifndef CAIRN_NODE_RPC_NODE_H
 #define CAIRN_NODE_RPC_NODE_H

@@ -159,15 +159,65 @@ static void req_unlink(rpc_req_t *req)
 static void req_free(rpc_req_t *req)
 {
     for (size_t i = 0; i < req->n; i++) json_decref(req->slots[i]);
+    for (size_t i = 0; req->texts && i < req->n; i++) free(req->texts[i]);
+    free(req->texts);
+    free(req->text_lens);
     free(req->slots);
     free(req);
+}
+
+/* The response text of a request with text slots: each slot's compact JSON,
+ * joined as JSON_COMPACT would print the batch array, so the bytes equal those
+ * of the all-objects path. NULL (*len 0): nothing to send; *oom on failure. */
+static char *req_text_join(rpc_req_t *req, size_t *len, bool *oom)
+{
+    size_t total = 2, count = 0;
+    for (size_t i = 0; i < req->n; i++) {
+        if (!req->texts[i] && req->slots[i]) {
+            req->texts[i] = dump(req->slots[i], &req->text_lens[i]);
+            if (!req->texts[i]) {
+                *oom = true;
+                return NULL;
+            }
+        }
+        if (req->texts[i]) total += req->text_lens[i] + (count++ ? 1 : 0);
+    }
+    *len = 0;
+    if (count == 0) return NULL;
+    if (!req->batch) { /* one call: its response as it is */
+        char *t = req->texts[0];
+        *len = req->text_lens[0];
+        req->texts[0] = NULL;
+        return t;
+    }
+    char *out = malloc(total + 1), *at = out;
+    if (!out) {
+        *oom = true;
+        return NULL;
+    }
+    *at++ = '[';
+    for (size_t i = 0, k = 0; i < req->n; i++) {
+        if (!req->texts[i]) continue;
+        if (k++) *at++ = ',';
+        memcpy(at, req->texts[i], req->text_lens[i]);
+        at += req->text_lens[i];
+    }
+    *at++ = ']';
+    *at = 0;
+    *len = (size_t)(at - out);
+    return out;
 }
 
 /* Every call of req completed: send the response and free req. */
 static void req_finish(rpc_req_t *req)
 {
     json_t *out = NULL;
-    if (req->batch) {
+    size_t len = 0;
+    char *text = NULL;
+    bool oom = false;
+    if (req->texts) {
+        text = req_text_join(req, &len, &oom);
+    } else if (req->batch) {
         out = json_array();
         for (size_t i = 0; out && i < req->n; i++)
             if (req->slots[i]) json_array_append(out, req->slots[i]);
@@ -178,10 +228,12 @@ static void req_finish(rpc_req_t *req)
     } else if (req->n == 1 && req->slots[0]) {
         out = json_incref(req->slots[0]);
     }
-    size_t len = 0;
-    char *text = out ? dump(out, &len) : NULL;
+    if (out) {
+        text = dump(out, &len);
+        oom = !text;
+    }
     json_decref(out);
-    if (out && !text) { /* out of memory while serialising */
+    if (oom) { /* out of memory while serialising */
         text = rpc_error_text(RPC_INTERNAL_ERROR, "out of memory", &len);
     }
     rpc_conn_t *c = req->conn;
@@ -222,6 +274,30 @@ static rpc_req_t *req_new(rpc_t *rpc, rpc_conn_t *conn, size_t n, bool batch,
         conn->reqs = req;
     }
     return req;
+}
+
+/* Fills slot i with a response text (owned, len bytes) and finishes req when
+ * done; false (text freed): out of memory, slot i untouched. */
+static bool req_slot_text_done(rpc_req_t *req, size_t i, char *text, size_t len)
+{
+    CAIRN_ASSERT(req->n_pending > 0 && !req->slots[i]);
+    if (!req->texts) {
+        req->texts = calloc(req->n, sizeof *req->texts);
+        req->text_lens = calloc(req->n, sizeof *req->text_lens);
+        if (!req->texts || !req->text_lens) {
+            free(req->texts);
+            free(req->text_lens);
+            req->texts = NULL;
+            req->text_lens = NULL;
+            free(text);
+            return false;
+        }
+    }
+    CAIRN_ASSERT(!req->texts[i]);
+    req->texts[i] = text;
+    req->text_lens[i] = len;
+    if (--req->n_pending == 0) req_finish(req);
+    return true;
 }
 
 /* Fills slot i (resp may be NULL: notification) and finishes req when done. */
@@ -294,6 +370,64 @@ void rpc_call_reply(rpc_call_t *call, json_t *result)
         return;
     }
     call_complete(call, resp, true);
+}
+
+/* {"jsonrpc":"2.0","id":ID,"result":RESULT} as JSON_COMPACT prints it. */
+static char *reply_text(const rpc_call_t *call, const char *result, size_t result_len,
+                        size_t *len)
+{
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":";
+    char *id = call->id ? json_dumps(call->id, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    const char *id_text = id ? id : "null";
+    if (call->id && !id) return NULL;
+    size_t id_len = strlen(id_text);
+    size_t n = sizeof head - 1 + id_len + sizeof mid - 1 + result_len + 1;
+    char *out = malloc(n + 1);
+    if (out) {
+        char *at = out;
+        memcpy(at, head, sizeof head - 1);
+        at += sizeof head - 1;
+        memcpy(at, id_text, id_len);
+        at += id_len;
+        memcpy(at, mid, sizeof mid - 1);
+        at += sizeof mid - 1;
+        memcpy(at, result, result_len);
+        at += result_len;
+        *at++ = '}';
+        *at = 0;
+        *len = n;
+    }
+    free(id);
+    return out;
+}
+
+void rpc_call_reply_text(rpc_call_t *call, char *result, size_t len)
+{
+    if (!result) {
+        rpc_call_error(call, RPC_INTERNAL_ERROR, NULL, "handler produced no result");
+        return;
+    }
+    size_t rlen = 0;
+    char *resp = call->id ? reply_text(call, result, len, &rlen) : NULL;
+    free(result);
+    if (call->id && !resp) {
+        rpc_call_error(call, RPC_INTERNAL_ERROR, NULL, "out of memory");
+        return;
+    }
+    /* call_complete's bookkeeping, with a text slot */
+    CAIRN_ASSERT(!call->done);
+    call->done = true;
+    rpc_metrics_request(call->rpc, call->method, true, call->t0_ns);
+    rpc_req_t *req = call->req;
+    size_t index = call->index;
+    call->req = NULL;
+    if (call->deferred) call_release(call); /* sync calls are released by dispatch */
+    if (!resp) {
+        req_slot_done(req, index, NULL); /* a notification: no response */
+        return;
+    }
+    if (!req_slot_text_done(req, index, resp, rlen))
+        req_slot_done(req, index, error_obj(NULL, RPC_INTERNAL_ERROR, NULL, "out of memory"));
 }
 
 void rpc_call_error(rpc_call_t *call, int code, const char *message, const char *data)

@@ -130,6 +130,12 @@ cairn_err rpc_method_register(rpc_t *rpc, const char *name, const rpc_param *par
 
 /* Completes a call with a result; steals the reference (NULL: internal error). */
 void rpc_call_reply(rpc_call_t *call, json_t *result);
+/* Completes a call with its result already serialised: result is the compact
+ * JSON text of the result value (json_dumps(v, JSON_COMPACT)), len bytes,
+ * owned by the call from now on (free()d); NULL: internal error. The client
+ * gets the same bytes as from rpc_call_reply(call, v). Lets a handler render
+ * a large result off the loop thread. */
+void rpc_call_reply_text(rpc_call_t *call, char *result, size_t len);
 /* Completes a call with an error; message and data are copied (data may be NULL). */
 void rpc_call_error(rpc_call_t *call, int code, const char *message, const char *data);
 /* Leaves the call pending past the handler's return. If it is not completed

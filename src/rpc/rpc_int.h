@@ -125,6 +125,10 @@ struct rpc_req {
     bool orphan; /* connection closed: drop the response */
     size_t n, n_pending;
     json_t **slots; /* response objects (NULL for notifications) */
+    /* Responses completed as text (rpc_call_reply_text), allocated on the first
+     * one: texts[i] set means slots[i] is NULL and the response is this text. */
+    char **texts;
+    size_t *text_lens;
 };
 
 struct rpc_call {

@@ -84,10 +84,11 @@ class Node:
     def url(self):
         return f"http://127.0.0.1:{self.rpc_port}"
 
-    def start(self, extra=()):
+    def start(self, extra=(), bin=None):
+        """bin: another cairn binary for this node (e.g. build-san/cairn)."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([CAIRN, "start", "--home", self.home, *extra],
+        self.proc = subprocess.Popen([bin or CAIRN, "start", "--home", self.home, *extra],
                                      stdout=logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         _live.append(self.proc)

@@ -34,6 +34,14 @@ static void echo_cb(void *ctx, rpc_call_t *call, const json_t *params)
     rpc_call_reply(call, json_deep_copy(params));
 }
 
+/* echo, but answered with the result already serialised */
+static void echo_text_cb(void *ctx, rpc_call_t *call, const json_t *params)
+{
+    (void)ctx;
+    char *text = json_dumps(params, JSON_COMPACT);
+    rpc_call_reply_text(call, text, text ? strlen(text) : 0);
+}
+
 static void hold_cb(void *ctx, rpc_call_t *call, const json_t *params)
 {
     (void)params;
@@ -63,6 +71,7 @@ static int setup(void **state)
                                   {"tx", RPC_PARAM_BYTES, false}};
     assert_int_equal(rpc_method_register(f->rpc, "echo", p, 4, echo_cb, f), CAIRN_OK);
     assert_int_equal(rpc_method_register(f->rpc, "hold", NULL, 0, hold_cb, f), CAIRN_OK);
+    assert_int_equal(rpc_method_register(f->rpc, "echo_text", p, 4, echo_text_cb, f), CAIRN_OK);
     assert_int_equal(rpc_method_register(f->rpc, "silent", NULL, 0, silent_cb, f), CAIRN_OK);
     *state = f;
     return 0;
@@ -114,6 +123,63 @@ static void notifications_get_no_response(void **state)
     assert_string_equal(call(f, "[{\"jsonrpc\":\"2.0\",\"method\":\"echo\"},"
                                 "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"echo\"}]"),
                         "[{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"result\":{}}]");
+}
+
+/* body with every "@" replaced by "echo" and by "echo_text": the same answer */
+static void assert_text_reply_same(fx_t *f, const char *body)
+{
+    char a[1024], b[1024];
+    size_t ia = 0, ib = 0;
+    for (const char *p = body; *p; p++) {
+        const char *m1 = *p == '@' ? "echo" : NULL, *m2 = *p == '@' ? "echo_text" : NULL;
+        if (m1) {
+            ia += (size_t)snprintf(a + ia, sizeof a - ia, "%s", m1);
+            ib += (size_t)snprintf(b + ib, sizeof b - ib, "%s", m2);
+        } else {
+            a[ia++] = *p;
+            b[ib++] = *p;
+        }
+    }
+    a[ia] = b[ib] = 0;
+    char *want = strdup(call(f, a));
+    assert_string_equal(call(f, b), want);
+    free(want);
+}
+
+static void a_serialised_result_gives_the_same_bytes_as_an_object(void **state)
+{
+    fx_t *f = *state;
+    assert_text_reply_same(f, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"@\",\"params\":"
+                              "{\"height\":\"5\",\"data\":\"0xab\",\"tx\":\"aGk=\"}}");
+    assert_text_reply_same(f, "{\"jsonrpc\":\"2.0\",\"id\":\"a/\\\"b\\u00e9\",\"method\":\"@\"}");
+    assert_text_reply_same(f, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"@\"}");
+    assert_text_reply_same(f, "{\"jsonrpc\":\"2.0\",\"method\":\"@\"}"); /* notification */
+    assert_string_equal(f->out, "");
+}
+
+static void a_batch_mixing_serialised_and_object_results_reads_as_one_array(void **state)
+{
+    fx_t *f = *state;
+    assert_text_reply_same(f, "[{\"id\":1,\"method\":\"@\",\"params\":[3]},"
+                              "{\"method\":\"@\"},{\"id\":\"s\",\"method\":\"echo\"}]");
+    assert_string_equal(f->out, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"height\":3}},"
+                                "{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"result\":{}}]");
+    assert_text_reply_same(f, "[{\"method\":\"@\"},{\"method\":\"@\"}]"); /* all notifications */
+    assert_string_equal(f->out, "");
+    assert_text_reply_same(f, "[{\"id\":1,\"method\":\"@\"},{\"id\":2,\"method\":\"nope\"}]");
+    assert_non_null(strstr(f->out, "\"code\":-32601"));
+}
+
+static void a_deferred_call_may_complete_with_a_serialised_result(void **state)
+{
+    fx_t *f = *state;
+    call(f, "[{\"id\":1,\"method\":\"hold\"},{\"id\":2,\"method\":\"echo_text\"}]");
+    assert_int_equal(f->n_done, 0);
+    assert_non_null(f->held);
+    rpc_call_reply_text(f->held, strdup("{\"late\":true}"), strlen("{\"late\":true}"));
+    assert_int_equal(f->n_done, 1);
+    assert_string_equal(f->out, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"late\":true}},"
+                                "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}]");
 }
 
 static void batches_over_the_limit_are_refused(void **state)
@@ -217,6 +283,9 @@ int main(void)
         T(negative_height_for_an_unsigned_param_is_invalid_params),
         T(notifications_get_no_response),
         T(batches_over_the_limit_are_refused),
+        T(a_serialised_result_gives_the_same_bytes_as_an_object),
+        T(a_batch_mixing_serialised_and_object_results_reads_as_one_array),
+        T(a_deferred_call_may_complete_with_a_serialised_result),
         T(deferred_batch_member_delays_the_whole_batch),
         T(handler_that_does_not_answer_yields_internal_error),
         T(oversize_body_is_refused_without_parsing),
