@@ -321,17 +321,36 @@ static cairn_err open_p2p(struct node *n, char *errbuf)
  * (store.h). The result is logged and counted, and every damaged height goes
  * to the repair queue (repair.c); nothing damaged is ever served, whether or
  * not a scrub found it first. */
+#define SCRUB_SIGS_LISTED 256
+
 typedef struct {
     uv_work_t req;
     struct node *n;
     cairn_err rc;
     store_scrub_report report;
+    /* the store cannot check signatures: the scrub also verifies every seen
+     * commit against a copy of the validator set taken on the loop */
+    store_t *store;
+    chain_id_t cid;
+    valset_t vs;
+    uint64_t base, top;
+    uint64_t bad_sigs; /* seen commits whose signatures fail */
+    uint32_t n_listed;
+    uint64_t listed[SCRUB_SIGS_LISTED];
 } scrub_job;
 
 static void scrub_work(uv_work_t *req)
 {
     scrub_job *j = req->data;
-    j->rc = store_scrub(j->n->store, &j->report, NULL, NULL);
+    j->rc = store_scrub(j->store, &j->report, NULL, NULL);
+    if (j->rc != CAIRN_OK) return;
+    for (uint64_t h = j->base; h && h <= j->top; h++) {
+        cairn_err rc = node_seen_commit_check(j->store, &j->cid, &j->vs, h);
+        if (rc == CAIRN_OK || rc == CAIRN_ECORRUPT || rc == CAIRN_ENOT_FOUND)
+            continue; /* damage the store sees is in the report already */
+        j->bad_sigs++;
+        if (j->n_listed < SCRUB_SIGS_LISTED) j->listed[j->n_listed++] = h;
+    }
 }
 
 static void scrub_done(uv_work_t *req, int status)
@@ -341,7 +360,14 @@ static void scrub_done(uv_work_t *req, int status)
     n->scrub_running = false;
     if (status == 0 && j->rc == CAIRN_OK) {
         n->scrubs_done++;
-        n->scrub_damaged = j->report.damaged;
+        n->scrub_damaged = j->report.damaged + j->bad_sigs;
+        if (j->bad_sigs) {
+            log_error("scrub: %llu seen commits carry signatures that do not verify; those "
+                      "heights are repaired from peers", (unsigned long long)j->bad_sigs);
+            for (uint32_t i = 0; i < j->n_listed && !n->stopping; i++)
+                node_repair_note_commit_sigs(n, j->listed[i]);
+            if (!n->stopping) node_repair_tick(n);
+        }
         if (j->report.damaged) {
             log_error("scrub: %llu damaged records in the store; damaged heights are repaired "
                       "from peers (`cairn scrub` on the stopped node lists every record)",
@@ -352,7 +378,7 @@ static void scrub_done(uv_work_t *req, int status)
                 log_error("scrub: %s", line);
             }
             if (!n->stopping) node_repair_from_scrub(n, &j->report);
-        } else {
+        } else if (!j->bad_sigs) {
             n->repair.state_damaged = 0;
             log_info("scrub: %llu heights, %llu records: intact",
                      (unsigned long long)j->report.heights_checked,
@@ -372,6 +398,11 @@ static void scrub_start(struct node *n)
     if (!j) return;
     j->n = n;
     j->req.data = j;
+    j->store = n->store;
+    j->cid = n->chain_id;
+    j->vs = n->st.validators; /* validator sets do not change in cairn yet */
+    j->base = store_base_height(n->store);
+    j->top = store_height(n->store);
     n->scrub_running = true;
     if (uv_queue_work(&n->loop, &j->req, scrub_work, scrub_done) != 0) {
         n->scrub_running = false;

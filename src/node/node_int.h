@@ -94,6 +94,7 @@ typedef struct {
     p2p_peer_t *peer; /* asked, answer awaited; NULL: not asked */
     uint32_t attempts;
     char source[8]; /* who found the damage: scrub, rpc, sync, read */
+    bool commit_sigs; /* its seen commit's signatures fail (the store cannot see that) */
     char tried[NODE_REPAIR_TRIED_MAX][NODE_PEER_ID_MAX];
     uint32_t n_tried;
 } repair_item;
@@ -290,6 +291,14 @@ void node_scrub_soon(struct node *n);
 /* Queues height h for repair (deduplicated, bounded) when it is inside the
  * store's range; source says who found the damage ("scrub", "rpc", "sync"). */
 void node_repair_note(struct node *n, uint64_t h, const char *source);
+/* The same for a height whose seen commit fails its signature checks: the
+ * store's own checks find it intact, so repair checks the signatures itself. */
+void node_repair_note_commit_sigs(struct node *n, uint64_t h);
+/* Whether the seen commit of height h carries valid signatures of > 2/3 of vs
+ * for the block it names: CAIRN_OK, the commit_verify error, or a read error.
+ * Any thread (store reads only). */
+cairn_err node_seen_commit_check(store_t *st, const chain_id_t *cid, const valset_t *vs,
+                                 uint64_t h) CAIRN_MUST_CHECK;
 /* Every height-bound entry of a scrub report goes to the queue. */
 void node_repair_from_scrub(struct node *n, const store_scrub_report *rep);
 /* Times out requests and asks peers for what waits; called every second and

@@ -186,6 +186,24 @@ void node_repair_note(struct node *n, uint64_t h, const char *source)
              (unsigned long long)h, source, n->repair.n);
 }
 
+void node_repair_note_commit_sigs(struct node *n, uint64_t h)
+{
+    node_repair_note(n, h, "scrub");
+    repair_item *it = item_of(n, h);
+    if (it) it->commit_sigs = true;
+}
+
+cairn_err node_seen_commit_check(store_t *st, const chain_id_t *cid, const valset_t *vs,
+                                 uint64_t h)
+{
+    commit_t c;
+    cairn_err rc = store_commit_get(st, h, &c);
+    if (rc) return rc;
+    rc = commit_verify(&c, cid, vs, h, c.block_id);
+    commit_free(&c);
+    return rc;
+}
+
 void node_repair_from_scrub(struct node *n, const store_scrub_report *rep)
 {
     uint64_t other = 0, unlisted = rep->damaged > rep->n_entries ? rep->damaged - rep->n_entries : 0;
@@ -264,6 +282,9 @@ static bool still_damaged(struct node *n, repair_item *it)
     store_damage_t d[16];
     uint32_t nd = 0;
     cairn_err rc = store_height_check(n->store, it->height, d, 16, &nd);
+    if (rc == CAIRN_OK && it->commit_sigs) /* validator sets do not change in cairn yet */
+        return node_seen_commit_check(n->store, &n->chain_id, &n->st.validators, it->height) !=
+               CAIRN_OK;
     if (rc == CAIRN_OK || rc == CAIRN_ENOT_FOUND) return false;
     if (rc != CAIRN_ECORRUPT) return true; /* cannot tell now: keep it */
     bool own = nd > 16;
