@@ -47,6 +47,22 @@ def flip(val_hex, offset):
     return "0x" + v.hex().upper()
 
 
+def wait_repaired(node, heights, timeout=60):
+    """Until repair_status lists every height among the recent repairs (the node
+    may still be starting)."""
+    deadline, st = time.time() + timeout, None
+    while time.time() < deadline:
+        try:
+            st = node.rpc("repair_status", timeout=3)
+        except (OSError, RpcError):
+            time.sleep(0.3)
+            continue
+        if heights <= {int(r["height"]) for r in st["recent"]}:
+            return st
+        time.sleep(0.3)
+    raise AssertionError(f"heights {sorted(heights)} not repaired: {st}")
+
+
 def first_sig_offset(val_hex):
     """Offset of the first present signature in an encoded commit (commit.c:
     version u8, height u64, round u32, block id[32], u32 slots, then per slot a
@@ -192,19 +208,7 @@ def test_node_repairs_damaged_heights_from_peers():
     good2 = {h: n0.block_hash(h) for h in (h1, h2)}
     victim.set_config("storage", "scrub_interval_s", 2)
     victim.start()
-    deadline = time.time() + 60
-    done = set()
-    while time.time() < deadline:
-        try:
-            st = victim.rpc("repair_status", timeout=3)
-        except (OSError, RpcError):
-            time.sleep(0.3)
-            continue
-        done = {int(r["height"]) for r in st["recent"]}
-        if {h1, h2} <= done:
-            break
-        time.sleep(0.3)
-    assert {h1, h2} <= done, st
+    wait_repaired(victim, {h1, h2})
     with open(victim.log_path) as f:
         logtext = f.read()
     for h in (h1, h2):
@@ -223,18 +227,7 @@ def test_node_repairs_damaged_heights_from_peers():
     v = get_hex(db, "commits", hkey(h3))
     put_hex(db, "commits", hkey(h3), flip(v, first_sig_offset(v) + 10))
     victim.start()
-    deadline = time.time() + 60
-    st = None
-    while time.time() < deadline:
-        try:
-            st = victim.rpc("repair_status", timeout=3)
-        except (OSError, RpcError):
-            time.sleep(0.3)
-            continue
-        if h3 in {int(r["height"]) for r in st["recent"]} and st["pending_count"] == "0":
-            break
-        time.sleep(0.3)
-    assert h3 in {int(r["height"]) for r in st["recent"]}, st
+    wait_repaired(victim, {h3})
     with open(victim.log_path) as f:
         logtext = f.read()
     assert "seen commits carry signatures that do not verify" in logtext
