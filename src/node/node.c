@@ -1,5 +1,6 @@
 /* node.c - opening a node's home, running its loop, closing it cleanly. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -438,6 +439,21 @@ static void tick(uv_timer_t *t)
     node_repair_tick(n);
 }
 
+/* SIGINT and SIGTERM go to the main thread only: node_open blocks them before
+ * any thread exists (RocksDB's and libuv's threads inherit the mask) and node_run
+ * unblocks them on the loop's thread. That lets node_stop swap libuv's handlers
+ * for SIG_IGN with no moment where a second signal (Ctrl-C reaches every process
+ * of the group, and devnet forwards a SIGTERM too) finds the default action and
+ * kills the node halfway through its clean stop. */
+static void stop_signals_mask(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(how, &set, NULL);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct node *n = s->data;
@@ -449,6 +465,7 @@ cairn_err node_open(const char *home, node_t **out, char *errbuf)
 {
     struct node *n = calloc(1, sizeof *n);
     if (!n) return CAIRN_ENOMEM;
+    stop_signals_mask(SIG_BLOCK);
     snprintf(n->home, sizeof n->home, "%s", home);
     errbuf[0] = 0;
     cairn_err rc = crypto_init();
@@ -519,6 +536,7 @@ cairn_err node_run(node_t *n)
     signal(SIGPIPE, SIG_IGN);
     uv_signal_start(&n->sigint, on_signal, SIGINT);
     uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+    stop_signals_mask(SIG_UNBLOCK);
     uv_timer_start(&n->gossip_timer, tick, NODE_GOSSIP_MS, NODE_GOSSIP_MS);
     uint64_t scrub_ms = (uint64_t)n->cfg.storage.scrub_interval_s * 1000;
     if (scrub_ms) uv_timer_start(&n->scrub_timer, scrub_tick, scrub_ms, scrub_ms);
@@ -548,14 +566,15 @@ static void node_stop(struct node *n)
     uv_close((uv_handle_t *)&n->next_height_timer, close_cb);
     uv_close((uv_handle_t *)&n->tx_flush_timer, close_cb);
     uv_close((uv_handle_t *)&n->scrub_timer, close_cb);
+    /* Closing the handles restores the default action; with the signals held
+     * back meanwhile, one that arrives is discarded by SIG_IGN instead. */
+    stop_signals_mask(SIG_BLOCK);
     uv_close((uv_handle_t *)&n->sigint, close_cb);
     uv_close((uv_handle_t *)&n->sigterm, close_cb);
-    node_rpc_close(n);
-    /* Closing the handles restores the default action: a second signal (Ctrl-C
-     * in a terminal reaches every process of the group, and devnet forwards it
-     * too) must not kill the node halfway through its clean stop. */
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
+    stop_signals_mask(SIG_UNBLOCK);
+    node_rpc_close(n);
     if (n->p2p) p2p_close(n->p2p, p2p_closed, n);
 }
 
@@ -593,4 +612,5 @@ void node_close(node_t *n)
     crypto_wipe(&n->val_key, sizeof n->val_key);
     crypto_wipe(&n->node_key, sizeof n->node_key);
     free(n);
+    stop_signals_mask(SIG_UNBLOCK); /* held back since node_open if node_run never ran */
 }
