@@ -66,6 +66,10 @@ static const option options[] = {
      "loopback unless a proxy or firewall protects it."},
     {"rpc", "max_body_bytes", K_U32, OFF(rpc.max_body_bytes), 1024, 67108864,
      "Largest HTTP request body accepted, in bytes."},
+    {"rpc", "max_batch_response_bytes", K_U32, OFF(rpc.max_batch_response_bytes), 65536,
+     1073741824,
+     "Largest answer to one JSON-RPC batch, in bytes; calls past it are answered\n"
+     "with an error asking to send them again in a smaller batch."},
     {"rpc", "max_connections", K_U32, OFF(rpc.max_connections), 1, 10000,
      "Most simultaneous RPC connections (HTTP and WebSocket together)."},
     {"rpc", "max_subscriptions_per_client", K_U32, OFF(rpc.max_subscriptions_per_client), 0,
@@ -154,6 +158,7 @@ void config_defaults(config_t *cfg)
     snprintf(cfg->rpc.listen.host, sizeof cfg->rpc.listen.host, "127.0.0.1");
     cfg->rpc.listen.port = 26657;
     cfg->rpc.max_body_bytes = 1024 * 1024;
+    cfg->rpc.max_batch_response_bytes = 8 * 1024 * 1024;
     cfg->rpc.max_connections = 256;
     cfg->rpc.max_subscriptions_per_client = 5;
     cfg->rpc.broadcast_tx_commit_timeout_ms = 10000;

@@ -59,6 +59,7 @@ typedef struct {
     struct {
         config_addr_t listen;
         uint32_t max_body_bytes;
+        uint32_t max_batch_response_bytes;
         uint32_t max_connections;
         uint32_t max_subscriptions_per_client;
         uint32_t broadcast_tx_commit_timeout_ms;

@@ -2219,6 +2219,7 @@ cairn_err node_rpc_open(struct node *n, char *errbuf)
     rpc_config_default(&rc_cfg);
     rc_cfg.listen_addr = addr;
     rc_cfg.body_bytes_max = n->cfg.rpc.max_body_bytes;
+    rc_cfg.batch_response_bytes_max = n->cfg.rpc.max_batch_response_bytes;
     rc_cfg.connections_max = n->cfg.rpc.max_connections;
     rc_cfg.subscriptions_per_client_max = n->cfg.rpc.max_subscriptions_per_client;
     rc_cfg.timeout_broadcast_tx_commit_ms = n->cfg.rpc.broadcast_tx_commit_timeout_ms;

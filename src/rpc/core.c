@@ -17,6 +17,7 @@ void rpc_config_default(rpc_config *cfg)
     cfg->listen_addr = "127.0.0.1:26657";
     cfg->body_bytes_max = 1u << 20;
     cfg->batch_max = 100;
+    cfg->batch_response_bytes_max = 8u << 20;
     cfg->connections_max = 900;
     cfg->subscription_clients_max = 100;
     cfg->subscriptions_per_client_max = 5;
@@ -340,20 +341,59 @@ static void call_release(rpc_call_t *call)
     call_free_cb((uv_handle_t *)&call->timer);
 }
 
+/* A batch's answer is bounded by batch_response_bytes_max, so that 100 calls
+ * for large blocks cannot make the node hold (and send) hundreds of megabytes:
+ * an answer (text, owned, *len bytes) that would take the batch past the limit
+ * is replaced by an error that names it, and the client gets every answer that
+ * fit. Returns the text to keep; NULL: out of memory. *ok becomes false when
+ * the answer was replaced. */
+static char *batch_budget(rpc_call_t *call, char *text, size_t *len, bool *ok)
+{
+    rpc_req_t *req = call->req;
+    size_t max = call->rpc->cfg.batch_response_bytes_max;
+    if (!req->batch || !text || req->bytes + *len <= max) {
+        if (text) req->bytes += *len;
+        return text;
+    }
+    free(text);
+    char data[ERRDATA_MAX];
+    snprintf(data, sizeof data,
+             "the batch's answer would exceed %zu bytes (batch_response_bytes_max); "
+             "send this call again in a smaller batch", max);
+    json_t *e = error_obj(call->id, RPC_INTERNAL_ERROR, NULL, data);
+    text = dump(e, len); /* not counted: errors are small, and a later small answer may fit */
+    json_decref(e);
+    *ok = false;
+    return text;
+}
+
 /* Completes call with resp (a full response object, stolen). */
 static void call_complete(rpc_call_t *call, json_t *resp, bool ok)
 {
     CAIRN_ASSERT(!call->done);
     call->done = true;
-    rpc_metrics_request(call->rpc, call->method, ok, call->t0_ns);
     if (!call->id) {
         json_decref(resp);
         resp = NULL;
     }
     rpc_req_t *req = call->req;
+    char *text = NULL;
+    size_t len = 0;
+    if (resp && req->batch) { /* counted against the batch's budget as text */
+        text = dump(resp, &len);
+        if (text) {
+            json_decref(resp);
+            resp = NULL;
+            text = batch_budget(call, text, &len, &ok);
+        }
+        if (!text && !resp) resp = error_obj(call->id, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    }
+    rpc_metrics_request(call->rpc, call->method, ok, call->t0_ns);
     size_t index = call->index;
     call->req = NULL;
     if (call->deferred) call_release(call); /* sync calls are released by dispatch */
+    if (text && req_slot_text_done(req, index, text, len)) return;
+    if (text) resp = error_obj(NULL, RPC_INTERNAL_ERROR, NULL, "out of memory");
     req_slot_done(req, index, resp);
 }
 
@@ -414,10 +454,16 @@ void rpc_call_reply_text(rpc_call_t *call, char *result, size_t len)
         rpc_call_error(call, RPC_INTERNAL_ERROR, NULL, "out of memory");
         return;
     }
+    bool ok = true;
+    resp = batch_budget(call, resp, &rlen, &ok);
+    if (call->id && !resp) {
+        rpc_call_error(call, RPC_INTERNAL_ERROR, NULL, "out of memory");
+        return;
+    }
     /* call_complete's bookkeeping, with a text slot */
     CAIRN_ASSERT(!call->done);
     call->done = true;
-    rpc_metrics_request(call->rpc, call->method, true, call->t0_ns);
+    rpc_metrics_request(call->rpc, call->method, ok, call->t0_ns);
     rpc_req_t *req = call->req;
     size_t index = call->index;
     call->req = NULL;
@@ -827,6 +873,7 @@ cairn_err rpc_new(uv_loop_t *loop, const rpc_config *cfg, rpc_t **out)
     if (!rpc->cfg.listen_addr) rpc->cfg.listen_addr = "127.0.0.1:26657";
     cairn_err rc = CAIRN_OK;
     if (rpc->cfg.body_bytes_max == 0 || rpc->cfg.batch_max == 0 || rpc->cfg.connections_max == 0 ||
+        rpc->cfg.batch_response_bytes_max == 0 ||
         rpc->cfg.ws_queue_msgs_max == 0 || rpc->cfg.ws_queue_bytes_max == 0) {
         rc = CAIRN_EBAD_CONFIG;
         goto out;

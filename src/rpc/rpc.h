@@ -59,6 +59,8 @@ typedef struct {
     const char *listen_addr;
     size_t body_bytes_max;                    /* 1 MiB; also one WebSocket message */
     uint32_t batch_max;                       /* requests in one batch: 100 */
+    size_t batch_response_bytes_max;          /* one batch's answer: 8 MiB; a call
+                                                 past it is answered with an error */
     uint32_t connections_max;                 /* open HTTP + WebSocket connections: 900 */
     uint32_t subscription_clients_max;        /* WebSocket clients with a subscription: 100 */
     uint32_t subscriptions_per_client_max;    /* 5 */

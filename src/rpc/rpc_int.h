@@ -129,6 +129,7 @@ struct rpc_req {
      * one: texts[i] set means slots[i] is NULL and the response is this text. */
     char **texts;
     size_t *text_lens;
+    size_t bytes; /* batch: bytes of the answers completed so far */
 };
 
 struct rpc_call {

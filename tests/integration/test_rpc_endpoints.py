@@ -213,6 +213,7 @@ def test_rpc_endpoints():
     full = net.nodes[4]
     metrics_port = net.base + 48  # inside the span free_base_port checked
     set_metrics_listen(net.nodes[3].home, f"127.0.0.1:{metrics_port}")
+    full.set_config("rpc", "max_batch_response_bytes", 65536)
     net.start()
     n0, n1 = net.nodes[0], net.nodes[1]
     net.wait_height(2, timeout=60)
@@ -339,6 +340,32 @@ def test_rpc_endpoints():
     check(rf["tx_result"]["code"] == 0 and int(rf["height"]) > 0, f"full node commit {rf}")
     check(n0.rpc("tx", hash=base64.b64encode(bytes.fromhex(rf["hash"])).decode())["height"] ==
           rf["height"], "validators committed the full node's tx at the same height")
+
+    # --- a batch's answer is bounded: 100 `block` calls (~150 KB of answers) to the full
+    # node, whose limit is 64 KiB, get the blocks that fit and errors for the rest
+    top = int(full.rpc("status")["sync_info"]["latest_block_height"])
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "block", "params": {"height": str(1 + i % top)}}
+             for i in range(100)]
+    for node, limit in ((full, 65536), (n0, None)):
+        req = urllib.request.Request(node.url, data=json.dumps(batch).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as http_resp:
+            raw = http_resp.read()
+        answers = json.loads(raw)
+        check([a["id"] for a in answers] == list(range(100)), "one answer per call, in order")
+        ok = [a for a in answers if "result" in a]
+        bad = [a for a in answers if "error" in a]
+        for a in ok:
+            check(a["result"]["block"]["header"]["height"] == str(1 + a["id"] % top), "block")
+        if limit is None:
+            check(not bad, f"default limit: every block answered ({bad[:1]})")
+            continue
+        check(ok and bad, f"{len(ok)} answered, {len(bad)} refused")
+        check(all("batch_response_bytes_max" in a["error"]["data"] for a in bad), f"{bad[0]}")
+        check(sum(len(json.dumps(a["result"], separators=(",", ":"))) for a in ok) < limit,
+              "answered part fits")
+        check(len(raw) < limit + 100 * 300, f"answer of {len(raw)} bytes")
+        log(f"batch of 100 blocks: {len(ok)} answered within {limit} bytes, {len(bad)} refused")
 
     # --- a record through put, queried by /record
     txp = make_tx(net, "put", "user1", 0, key="color", value="blue")

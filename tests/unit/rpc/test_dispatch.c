@@ -56,6 +56,8 @@ static void silent_cb(void *ctx, rpc_call_t *call, const json_t *params)
     (void)params;
 }
 
+static size_t batch_budget; /* 0: the default batch_response_bytes_max */
+
 static int setup(void **state)
 {
     fx_t *f = calloc(1, sizeof *f);
@@ -64,6 +66,7 @@ static int setup(void **state)
     rpc_config_default(&cfg);
     cfg.listen_addr = ""; /* no sockets */
     cfg.batch_max = 3;
+    if (batch_budget) cfg.batch_response_bytes_max = batch_budget;
     assert_int_equal(rpc_new(&f->loop, &cfg, &f->rpc), CAIRN_OK);
     static const rpc_param p[] = {{"height", RPC_PARAM_UINT, false},
                                   {"prove", RPC_PARAM_BOOL, false},
@@ -274,6 +277,57 @@ static void query_errors_say_what_and_where(void **state)
     assert_non_null(strstr(err, "too many conditions"));
 }
 
+/* ~126 bytes of answer each for BIG, ~45 for SMALL; the budget is 200 bytes */
+#define BIG(m, id) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"" m "\",\"params\":" \
+    "{\"data\":\"" "0123456789012345678901234567890123456789" \
+    "0123456789012345678901234567890123456789\"}}"
+#define SMALL(m, id) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"" m "\",\"params\":" \
+    "{\"height\":1}}"
+
+static int setup_small_budget(void **state)
+{
+    batch_budget = 200;
+    int rc = setup(state);
+    batch_budget = 0;
+    return rc;
+}
+
+static void a_batch_answer_past_the_budget_becomes_an_error_and_the_rest_still_fits(void **state)
+{
+    fx_t *f = *state;
+    static const char *const methods[] = {"echo", "echo_text"};
+    for (int m = 0; m < 2; m++) {
+        char body[1024];
+        snprintf(body, sizeof body, "[%s,%s,%s]", BIG("%1$s", 1), BIG("%1$s", 2),
+                 SMALL("%1$s", 3));
+        char expanded[1024];
+        snprintf(expanded, sizeof expanded, body, methods[m]);
+        json_t *arr = json_loads(call(f, expanded), 0, NULL);
+        assert_true(json_is_array(arr));
+        assert_int_equal(json_array_size(arr), 3);
+        assert_non_null(json_object_get(json_array_get(arr, 0), "result"));
+        json_t *err = json_object_get(json_array_get(arr, 1), "error");
+        assert_non_null(err);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 1), "id")), 2);
+        assert_int_equal(json_integer_value(json_object_get(err, "code")), RPC_INTERNAL_ERROR);
+        assert_non_null(strstr(json_string_value(json_object_get(err, "data")),
+                               "would exceed 200 bytes (batch_response_bytes_max)"));
+        assert_non_null(json_object_get(json_array_get(arr, 2), "result"));
+        json_decref(arr);
+    }
+}
+
+static void a_single_call_is_answered_in_full_whatever_the_batch_budget(void **state)
+{
+    fx_t *f = *state;
+    char body[1024] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"echo\",\"params\":{\"data\":\"";
+    for (int i = 0; i < 600; i++) strcat(body, "A");
+    strcat(body, "\"}}");
+    const char *r = call(f, body);
+    assert_true(strlen(r) > 600);
+    assert_non_null(strstr(r, "\"result\""));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -290,6 +344,11 @@ int main(void)
         T(handler_that_does_not_answer_yields_internal_error),
         T(oversize_body_is_refused_without_parsing),
         T(deep_nesting_is_a_parse_error_not_a_crash),
+        cmocka_unit_test_setup_teardown(
+            a_batch_answer_past_the_budget_becomes_an_error_and_the_rest_still_fits,
+            setup_small_budget, teardown),
+        cmocka_unit_test_setup_teardown(a_single_call_is_answered_in_full_whatever_the_batch_budget,
+                                        setup_small_budget, teardown),
         cmocka_unit_test(query_parses_conditions_joined_by_and),
         cmocka_unit_test(query_errors_say_what_and_where),
     };
