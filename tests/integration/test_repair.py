@@ -226,6 +226,10 @@ def test_node_repairs_damaged_heights_from_peers():
     h3 = h_block + 3
     v = get_hex(db, "commits", hkey(h3))
     put_hex(db, "commits", hkey(h3), flip(v, first_sig_offset(v) + 10))
+    # the offline scrub checks the signatures too, and names the height
+    out = subprocess.run([CAIRN, "scrub", "--home", victim.home], capture_output=True, text=True)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"commits/{h3}: the seen commit's signatures do not verify" in out.stdout, out.stdout
     victim.start()
     wait_repaired(victim, {h3})
     with open(victim.log_path) as f:
