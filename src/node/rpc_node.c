@@ -30,12 +30,17 @@
 #define ABCI_QUERY_DATA_MAX (ADDR_BYTES + TX_KEY_MAX + 64)
 /* Heavy reads (docs/rpc.md s.3) run on libuv's thread pool, which they share
  * with signature checks and the background scrub (4 threads by default): at
- * most JOBS_RUNNING_MAX at once, JOBS_QUEUED_MAX more waiting; beyond that a
- * call is answered BUSY_TEXT at once. Each call of a batch is one job; the
- * queue holds more than one full batch (rpc_config.batch_max, 100), so an idle
- * node answers any batch whole. */
+ * most JOBS_RUNNING_MAX at once, JOBS_QUEUED_MAX more waiting, of which at most
+ * JOBS_CLIENT_QUEUED_MAX from one connection; beyond that a call is answered
+ * BUSY_TEXT at once. Each call of a batch is one job; a connection may queue
+ * one full batch (rpc_config.batch_max, 100), so an idle node answers any
+ * batch whole. The workers serve the waiting connections in turn, and a
+ * connection with nothing waiting is admitted even past JOBS_QUEUED_MAX (at
+ * most one job per connection, rpc max_connections), so busy clients cannot
+ * starve another's single call. */
 #define JOBS_RUNNING_MAX 2
-#define JOBS_QUEUED_MAX 128
+#define JOBS_QUEUED_MAX 512
+#define JOBS_CLIENT_QUEUED_MAX 100
 #define JOB_TIMEOUT_MS 30000
 #define BUSY_TEXT "server busy, retry later"
 
@@ -66,7 +71,9 @@ typedef struct {
 typedef struct node_rpc {
     struct node *n;
     rpc_t *rpc;
-    struct job *queue_head, *queue_tail; /* heavy reads waiting for a worker, FIFO */
+    /* heavy reads waiting for a worker: one FIFO per connection, and the
+     * connections in a ring (the first one's oldest job runs next) */
+    struct jobq *waiting_head, *waiting_tail;
     struct job *running;                 /* handed to uv_queue_work, not yet done */
     uint32_t n_queued, n_running;
     header_info tip_info, base_info; /* status: the latest and the earliest block */
@@ -252,10 +259,13 @@ static bool page_args(rpc_call_t *call, const json_t *params, uint64_t total, ui
  * closing), job_cancel marks the job abandoned and the answer is dropped.
  *
  * Invariants:
- *  1. A job is in exactly one place: r's queue (not submitted), r's running
- *     list (submitted, job_done not yet run), or detached (r closed: j->r NULL,
- *     job_done frees it). n_queued and n_running count the first two.
- *  2. n_running <= JOBS_RUNNING_MAX, n_queued <= JOBS_QUEUED_MAX.
+ *  1. A job is in exactly one place: its connection's queue in r's ring (not
+ *     submitted; j->waitq is that queue), r's running list (submitted, job_done
+ *     not yet run), or detached (r closed: j->r NULL, job_done frees it).
+ *     n_queued and n_running count the first two.
+ *  2. n_running <= JOBS_RUNNING_MAX, n_queued <= JOBS_QUEUED_MAX + the number
+ *     of connections, and a queue in the ring holds 1..JOBS_CLIENT_QUEUED_MAX
+ *     jobs (an empty one is freed).
  *  3. The worker touches only the job's own fields and the store; the store
  *     outlives every job because node_close() runs the loop (which waits for
  *     queued work) before store_close().
@@ -263,9 +273,17 @@ static bool page_args(rpc_call_t *call, const json_t *params, uint64_t total, ui
 typedef struct job job;
 typedef void (*job_work_cb)(job *j);
 
+typedef struct jobq {
+    uint64_t client; /* rpc_call_client() */
+    job *head, *tail;
+    uint32_t n;
+    struct jobq *next; /* in the ring */
+} jobq;
+
 struct job {
     uv_work_t req;
     job *next;
+    jobq *waitq;       /* while queued */
     node_rpc *r;       /* NULL once the server closed */
     rpc_call_t *call;  /* NULL once the call ended without our answer */
     job_work_cb work;
@@ -428,14 +446,62 @@ static void job_submit(node_rpc *r, job *j)
     job_free(j);
 }
 
+static jobq *jobq_find(node_rpc *r, uint64_t client)
+{
+    for (jobq *q = r->waiting_head; q; q = q->next)
+        if (q->client == client) return q;
+    return NULL;
+}
+
+static void ring_remove(node_rpc *r, jobq *q)
+{
+    jobq *prev = NULL;
+    for (jobq *k = r->waiting_head; k && k != q; k = k->next) prev = k;
+    if (prev) prev->next = q->next;
+    else r->waiting_head = q->next;
+    if (r->waiting_tail == q) r->waiting_tail = prev;
+    q->next = NULL;
+}
+
+static void ring_append(node_rpc *r, jobq *q)
+{
+    q->next = NULL;
+    if (r->waiting_tail) r->waiting_tail->next = q;
+    else r->waiting_head = q;
+    r->waiting_tail = q;
+}
+
+/* Takes j out of its connection's queue (freed when it empties). */
+static void jobq_take(node_rpc *r, job *j)
+{
+    jobq *q = j->waitq;
+    job *prev = NULL;
+    for (job *k = q->head; k && k != j; k = k->next) prev = k;
+    if (prev) prev->next = j->next;
+    else q->head = j->next;
+    if (q->tail == j) q->tail = prev;
+    j->next = NULL;
+    j->waitq = NULL;
+    q->n--;
+    r->n_queued--;
+    if (q->n == 0) {
+        ring_remove(r, q);
+        free(q);
+    }
+}
+
+/* Runs waiting jobs while workers are free, one per connection in turn: the
+ * first connection of the ring gives its oldest job and goes to the back. */
 static void jobs_pump(node_rpc *r)
 {
-    while (r->n_running < JOBS_RUNNING_MAX && r->queue_head) {
-        job *j = r->queue_head;
-        r->queue_head = j->next;
-        if (!r->queue_head) r->queue_tail = NULL;
-        r->n_queued--;
-        j->next = NULL;
+    while (r->n_running < JOBS_RUNNING_MAX && r->waiting_head) {
+        jobq *q = r->waiting_head;
+        job *j = q->head;
+        if (q->n > 1) { /* it stays in the ring, behind the others */
+            ring_remove(r, q);
+            ring_append(r, q);
+        }
+        jobq_take(r, j);
         job_submit(r, j);
     }
 }
@@ -448,13 +514,15 @@ static void job_cancel(void *ctx, rpc_call_t *call)
     j->call = NULL;
     atomic_store(&j->abandoned, true);
     if (j->submitted) return; /* job_done frees it */
+    jobq_take(j->r, j);
+    job_free(j);
+}
+
+static void job_busy(job *j, const char *why)
+{
     node_rpc *r = j->r;
-    job *prev = NULL;
-    for (job *k = r->queue_head; k && k != j; k = k->next) prev = k;
-    if (prev) prev->next = j->next;
-    else r->queue_head = j->next;
-    if (r->queue_tail == j) r->queue_tail = prev;
-    r->n_queued--;
+    if (r->m_busy) METRIC(metrics_counter_add(r->m_busy, NULL, 1));
+    fail_call(j->call, BUSY_TEXT ": %s", why);
     job_free(j);
 }
 
@@ -462,21 +530,42 @@ static void job_cancel(void *ctx, rpc_call_t *call)
 static void job_start(job *j)
 {
     node_rpc *r = j->r;
-    if (r->n_running >= JOBS_RUNNING_MAX && r->n_queued >= JOBS_QUEUED_MAX) {
-        if (r->m_busy) METRIC(metrics_counter_add(r->m_busy, NULL, 1));
-        fail_call(j->call, BUSY_TEXT ": %d heavy reads are running and %d waiting",
-                  JOBS_RUNNING_MAX, JOBS_QUEUED_MAX);
+    uint64_t client = rpc_call_client(j->call);
+    jobq *q = jobq_find(r, client);
+    if (r->n_running >= JOBS_RUNNING_MAX && r->n_queued >= JOBS_QUEUED_MAX && q) {
+        char why[96];
+        snprintf(why, sizeof why, "%d heavy reads are running and %d waiting", JOBS_RUNNING_MAX,
+                 JOBS_QUEUED_MAX);
+        job_busy(j, why);
+        return;
+    }
+    if (q && q->n >= JOBS_CLIENT_QUEUED_MAX) {
+        char why[96];
+        snprintf(why, sizeof why, "this connection already has %d heavy reads waiting",
+                 JOBS_CLIENT_QUEUED_MAX);
+        job_busy(j, why);
+        return;
+    }
+    if (!q && !(q = calloc(1, sizeof *q))) {
+        fail_call(j->call, "out of memory");
         job_free(j);
         return;
     }
     if (rpc_call_defer(j->call, JOB_TIMEOUT_MS, "timed out waiting for a worker thread",
                        job_cancel, j) != CAIRN_OK) {
+        if (!q->n) free(q);
         job_free(j); /* the call was answered with an error */
         return;
     }
-    if (r->queue_tail) r->queue_tail->next = j;
-    else r->queue_head = j;
-    r->queue_tail = j;
+    if (!q->n) {
+        q->client = client;
+        ring_append(r, q);
+    }
+    if (q->tail) q->tail->next = j;
+    else q->head = j;
+    q->tail = j;
+    q->n++;
+    j->waitq = q;
     r->n_queued++;
     jobs_pump(r);
 }
@@ -485,7 +574,7 @@ static void job_start(job *j)
  * running jobs finish (or are cancelled) on their own and free themselves. */
 static void jobs_detach(node_rpc *r)
 {
-    CAIRN_ASSERT(!r->queue_head && r->n_queued == 0);
+    CAIRN_ASSERT(!r->waiting_head && r->n_queued == 0);
     for (job *j = r->running; j; j = j->next) {
         j->r = NULL;
         (void)uv_cancel((uv_req_t *)&j->req);

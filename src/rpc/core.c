@@ -483,6 +483,11 @@ void rpc_call_error(rpc_call_t *call, int code, const char *message, const char 
 
 const char *rpc_call_method(const rpc_call_t *call) { return call->method; }
 
+uint64_t rpc_call_client(const rpc_call_t *call)
+{
+    return call->req && call->req->conn ? call->req->conn->id : 0;
+}
+
 static void call_timeout_cb(uv_timer_t *t)
 {
     rpc_call_t *call = t->data;

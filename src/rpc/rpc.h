@@ -148,6 +148,10 @@ void rpc_call_error(rpc_call_t *call, int code, const char *message, const char 
 cairn_err rpc_call_defer(rpc_call_t *call, uint32_t timeout_ms, const char *timeout_data,
                          rpc_cancel_cb cancel_cb, void *ctx) CAIRN_MUST_CHECK;
 const char *rpc_call_method(const rpc_call_t *call);
+/* Who made the call: the id of its connection (HTTP or WebSocket), never reused
+ * by the server; 0 for requests given to rpc_request_process(). For fairness
+ * between clients; valid while the call is being handled. */
+uint64_t rpc_call_client(const rpc_call_t *call);
 
 /* One attribute of a published event, for subscription queries
  * ("tx.hash" = "AB12...", "tx.height" = "5"). */

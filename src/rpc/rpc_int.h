@@ -97,6 +97,7 @@ typedef struct rpc_conn {
     rpc_t *rpc;
     conn_kind kind;
     struct lws *wsi;
+    uint64_t id; /* rpc_call_client(): 1, 2, ... in order of arrival */
     struct rpc_conn *prev, *next;
     rpc_req_t *reqs;
     /* HTTP: the response being written */
@@ -161,6 +162,7 @@ struct rpc {
     size_t n_methods;
     rpc_method_t methods[RPC_METHODS_MAX];
     rpc_conn_t *conns;
+    uint64_t conns_seen; /* the last connection's id */
     uint32_t n_sockets; /* accepted sockets not yet destroyed (connections_max) */
     uint32_t n_conns;   /* of those, the ones with a request bound (rpc_conn_t) */
     uint32_t n_sub_clients;

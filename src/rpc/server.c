@@ -53,6 +53,7 @@ static rpc_conn_t *conn_new(rpc_t *rpc, struct lws *wsi, pss_t *pss)
     c->rpc = rpc;
     c->kind = CONN_HTTP;
     c->wsi = wsi;
+    c->id = ++rpc->conns_seen;
     e->pss = pss;
     buf_init(&e->body, rpc->cfg.body_bytes_max);
     c->next = rpc->conns;
