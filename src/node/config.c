@@ -122,6 +122,10 @@ static const option options[] = {
      "proofs at old heights). 0 keeps every height; N (at least 2) forgets the\n"
      "state of older heights as blocks commit, which bounds the store's growth.\n"
      "Blocks and transactions are always kept."},
+    {"storage", "rebuild_damaged_store", K_BOOL, OFF(storage.rebuild_damaged_store), 0, 0,
+     "When the store is too damaged to open, move it aside to\n"
+     "data/store.damaged-TIME and rebuild it from the persistent peers by block\n"
+     "sync (true), or refuse to start (false). true or false."},
 
     {"metrics", "enabled", K_BOOL, OFF(metrics.enabled), 0, 0,
      "Serve Prometheus metrics at /metrics."},
@@ -178,6 +182,7 @@ void config_defaults(config_t *cfg)
     cfg->mempool.recheck = true;
     cfg->storage.sync_writes = true;
     cfg->storage.scrub_interval_s = 3600;
+    cfg->storage.rebuild_damaged_store = true;
     cfg->metrics.enabled = true;
     cfg->metrics.listen_set = false;
 }

@@ -86,6 +86,7 @@ typedef struct {
         bool sync_writes;
         uint32_t scrub_interval_s; /* 0: no background scrub */
         uint32_t keep_state_heights; /* 0: keep the state of every height; else >= 2 */
+        bool rebuild_damaged_store;  /* move an unopenable store aside, sync anew */
     } storage;
     struct {
         bool enabled;

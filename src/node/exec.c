@@ -345,7 +345,10 @@ cairn_err node_block_apply(struct node *n, const uint8_t *raw, size_t len, const
     n->last_block_local_ms = (int64_t)node_now_ms(n);
     evidence_forget_included(n, b);
     mempool_update(n->mempool, b->txs, nt, n->cfg.mempool.recheck ? recheck_keep : NULL, n);
-    if (n->wal && wal_end_height(n->wal, h->height) != CAIRN_OK)
+    /* A WAL ahead of the store (the store was rebuilt from peers, node.c
+     * rebuild_store) already closed the heights block sync now refills. */
+    if (n->wal && h->height > wal_last_height(n->wal) &&
+        wal_end_height(n->wal, h->height) != CAIRN_OK)
         node_fatal(n, "marking the end of a height in the WAL", CAIRN_EIO);
     /* Older heights are in the store now: their WAL segments can go. */
     if (n->wal && wal_truncate_before(n->wal, h->height, NULL) != CAIRN_OK)

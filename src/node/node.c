@@ -189,6 +189,57 @@ static cairn_err open_state(struct node *n, char *errbuf)
     return CAIRN_OK;
 }
 
+/* Undoes open_state (which may have failed halfway). */
+static void close_state(struct node *n)
+{
+    app_free(n->app);
+    n->app = NULL;
+    store_close(n->store);
+    n->store = NULL;
+    commit_free(&n->last_commit);
+    free(n->last_commit_votes);
+    n->last_commit_votes = NULL;
+    n->n_last_commit_votes = 0;
+    memset(&n->st, 0, sizeof n->st);
+}
+
+/* DESIGN s.7: a store too damaged to open (RocksDB reports corruption, or its
+ * records disagree) is rebuilt from peers. The damaged one is moved aside, not
+ * deleted, for inspection; a fresh one starts from genesis and block sync
+ * refills it, every block checked against its commit as usual. The signing
+ * state and the consensus WAL are files of their own, so a validator still
+ * never signs twice for a height. errbuf holds open_state's error. */
+static cairn_err rebuild_store(struct node *n, char *errbuf)
+{
+    size_t l = strlen(errbuf);
+    if (!n->cfg.storage.rebuild_damaged_store) {
+        snprintf(errbuf + l, NODE_ERR_MAX - l, "; not rebuilding it ([storage] "
+                 "rebuild_damaged_store = false): see docs/operations.md");
+        return CAIRN_ECORRUPT;
+    }
+    if (n->cfg.p2p.n_peers == 0) {
+        snprintf(errbuf + l, NODE_ERR_MAX - l, "; it cannot be rebuilt: this node has no "
+                 "persistent peers to fetch the chain from (docs/operations.md)");
+        return CAIRN_ECORRUPT;
+    }
+    log_error("%s", errbuf);
+    close_state(n);
+    char from[NODE_PATH_MAX], to[NODE_PATH_MAX + 32];
+    path(from, n, "data/store");
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(to, sizeof to, "%s.damaged-%04d%02d%02dT%02d%02d%02dZ", from, tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (rename(from, to) != 0)
+        return fail(errbuf, CAIRN_EIO, "cannot move the damaged store %s aside to %s: %s", from,
+                    to, strerror(errno));
+    log_warn("store: the damaged store was moved to %s; rebuilding it from peers by block sync",
+             to);
+    errbuf[0] = 0;
+    return open_state(n, errbuf);
+}
+
 static cairn_err open_signer(struct node *n, char *errbuf)
 {
     n->is_validator = valset_index_of(&n->st.validators, n->val_address) >= 0;
@@ -472,6 +523,7 @@ cairn_err node_open(const char *home, node_t **out, char *errbuf)
     replay_ctx replay;
     if (rc == CAIRN_OK) rc = open_config(n, errbuf);
     if (rc == CAIRN_OK) rc = open_state(n, errbuf);
+    if (rc == CAIRN_ECORRUPT) rc = rebuild_store(n, errbuf);
     if (rc == CAIRN_OK) rc = open_signer(n, errbuf);
     if (rc == CAIRN_OK) rc = open_consensus(n, &replay, errbuf);
     if (rc == CAIRN_OK && uv_loop_init(&n->loop) != 0) rc = CAIRN_EIO;

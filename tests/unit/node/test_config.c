@@ -68,7 +68,7 @@ static void test_template_comments_every_option(void **state)
         }
         prev = line;
     }
-    assert_int_equal(keys, 33);
+    assert_int_equal(keys, 35);
     free(text);
 }
 
