@@ -435,6 +435,7 @@ typedef struct verify_job {
     size_t bytes;
     node_verified_cb done_cb; /* a client tx: tell the caller instead of admitting */
     void *done_ctx;
+    char peer_id[P2P_ID_HEX_LEN + 1]; /* gossip: who sent it ("" for a client tx) */
 } verify_job;
 
 static void job_free(verify_job *j)
@@ -470,10 +471,22 @@ static void job_carry_out(struct node *n, verify_job *j)
         j->done_cb(j->done_ctx, usable && j->ok[0]);
         return;
     }
+    uint32_t bad = 0;
     for (uint32_t i = 0; i < j->count && usable; i++) {
         app_result_t res;
-        if (!j->ok[i]) n->txs_rejected_sig++;
+        if (!j->ok[i]) bad++;
         else if (node_tx_admit(n, j->txs[i].p, j->txs[i].len, &res) != CAIRN_OK) n->txs_rejected++;
+    }
+    n->txs_rejected_sig += bad;
+    if (bad && j->peer_id[0] && n->p2p) { /* once per message: it is one offence */
+        p2p_peer_t *peers[64];
+        size_t np = p2p_peers(n->p2p, peers, 64);
+        for (size_t i = 0; i < np; i++)
+            if (!strcmp(p2p_peer_id(peers[i]), j->peer_id)) {
+                log_info("peer %s gossiped %u transactions that do not decode or verify",
+                         j->peer_id, bad);
+                p2p_peer_report(peers[i], P2P_REPORT_BAD_SIGNATURE);
+            }
     }
 }
 
@@ -541,7 +554,8 @@ static bool job_queue(struct node *n, verify_job *j)
     return true;
 }
 
-void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count)
+void node_txs_from_peer(struct node *n, p2p_peer_t *peer, const bytes_view *txs,
+                        uint32_t count)
 {
     size_t total = 0;
     for (uint32_t i = 0; i < count; i++) total += txs[i].len;
@@ -560,6 +574,7 @@ void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count)
         job_free(j);
         return;
     }
+    snprintf(j->peer_id, sizeof j->peer_id, "%s", p2p_peer_id(peer));
     uint32_t queued = j->count;
     if (!job_queue(n, j)) n->txs_rejected += queued; /* j is freed */
 }

@@ -97,7 +97,7 @@ static void on_recv(p2p_peer_t *peer, uint8_t channel, const uint8_t *p, size_t 
     case CH_CONSENSUS: node_cons_on_message(n, peer, &recv_msg); break;
     case CH_SYNC: node_sync_on_message(n, peer, &recv_msg); break;
     case CH_REPAIR: node_repair_on_message(n, peer, &recv_msg); break;
-    case CH_MEMPOOL: node_txs_from_peer(n, recv_msg.u.txs.txs, recv_msg.u.txs.count); break;
+    case CH_MEMPOOL: node_txs_from_peer(n, peer, recv_msg.u.txs.txs, recv_msg.u.txs.count); break;
     }
 }
 

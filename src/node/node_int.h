@@ -251,7 +251,11 @@ cairn_err node_tx_admit(struct node *n, const uint8_t *raw, size_t len,
                         app_result_t *res) CAIRN_MUST_CHECK;
 
 /* Peer transactions: signatures checked on the thread pool, then admitted. */
-void node_txs_from_peer(struct node *n, const bytes_view *txs, uint32_t count);
+/* Transactions gossiped by peer: signatures checked on the pool, then admitted;
+ * a peer that sent one that does not decode or verify is reported (honest peers
+ * relay only transactions they checked). */
+void node_txs_from_peer(struct node *n, p2p_peer_t *peer, const bytes_view *txs,
+                        uint32_t count);
 void node_txs_gossip_release(struct node *n);
 /* Checks one client transaction's signature on the thread pool; cb(ctx, ok) runs
  * on the loop once it and every transaction submitted before it are checked (ok:

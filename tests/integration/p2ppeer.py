@@ -132,6 +132,13 @@ def _bytes(b):
     return struct.pack("<I", len(b)) + b
 
 
+MSG_TXS = 0x11
+
+
+def enc_txs(txs):
+    return struct.pack("<BI", MSG_TXS, len(txs)) + b"".join(_bytes(t) for t in txs)
+
+
 def enc_status(base, height):
     return struct.pack("<BQQ", MSG_STATUS, base, height)
 

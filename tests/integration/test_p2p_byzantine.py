@@ -318,6 +318,17 @@ def case_garbage(net, vals):
             except pp.Closed:
                 return
     expect_dropped(node, "truncated sync messages", truncated)
+
+    # Well-formed gossip whose transactions do not decode or verify: honest
+    # peers relay only transactions they checked, so each message costs 50
+    # points (the 2nd bans), once the pool has checked the signatures.
+    def bad_txs(p):
+        for _ in range(3):
+            try:
+                p.send(pp.CH_MEMPOOL, pp.enc_txs([os.urandom(120) for _ in range(4)]))
+            except pp.Closed:
+                return
+    expect_dropped(node, "gossiped transactions that do not verify", bad_txs)
     # A frame header announcing one byte over the node's limit ([p2p]
     # max_frame_bytes), or 4 GiB: closed at the header, before any body.
     limit = frame_limit(node)
