@@ -16,6 +16,7 @@
 #define PENALTY_TIMEOUT (-10)
 #define PENALTY_BAD_FRAME (-50)
 #define PENALTY_UNKNOWN_CHANNEL (-10)
+#define PENALTY_PING_PAYLOAD (-20) /* a keep-alive is empty: bytes in one are abuse */
 
 typedef struct {
     char key[SCORE_KEY_MAX]; /* "id:<hex>" or "ip:<address>" */
@@ -605,7 +606,14 @@ static long peer_feed_handshake(p2p_peer_t *peer, const uint8_t *p, size_t n)
 static void deliver(p2p_peer_t *peer, const p2p_frame *f)
 {
     p2p_t *p2p = peer->p2p;
-    if (f->channel == P2P_CH_PING) return; /* its arrival already counted as life */
+    if (f->channel == P2P_CH_PING) { /* its arrival already counted as life */
+        if (f->len) {
+            log_info("p2p: %s sent a keep-alive with %u bytes in it", peer->id,
+                     (unsigned)f->len);
+            peer_penalize(peer, PENALTY_PING_PAYLOAD);
+        }
+        return;
+    }
     int slot = channel_slot_of(p2p, f->channel);
     if (slot < 0) {
         log_info("p2p: %s sent on unknown channel 0x%02x", peer->id, f->channel);

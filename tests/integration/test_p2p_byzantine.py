@@ -329,6 +329,8 @@ def case_garbage(net, vals):
             except pp.Closed:
                 return
     expect_dropped(node, "gossiped transactions that do not verify", bad_txs)
+    # Keep-alives are empty; bytes in one cost 20 points: the 5th bans.
+    expect_dropped(node, "keep-alives with a payload", garbage_on(pp.CH_PING, 6))
     # A frame header announcing one byte over the node's limit ([p2p]
     # max_frame_bytes), or 4 GiB: closed at the header, before any body.
     limit = frame_limit(node)
