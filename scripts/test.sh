@@ -42,7 +42,7 @@ if [ "${FAST:-0}" != 1 ]; then
     done
     # Real networks of sanitized nodes: memory errors abort a node (the test fails),
     # and a clean stop (devnet's Ctrl-C) reports leaks as a non-zero exit.
-    for t in test_net_commit.py test_net_faults.py test_devnet.py test_node_signals.py test_rpc_pipeline.py test_repair.py test_store_rebuild.py; do
+    for t in test_net_commit.py test_net_faults.py test_devnet.py test_node_signals.py test_rpc_pipeline.py test_repair.py test_store_rebuild.py test_state_index.py; do
       run "san/integration/$t" env CAIRN_BIN=build-san/cairn ASAN_OPTIONS=detect_leaks=1 \
         python3 "tests/integration/$t"
     done

@@ -801,9 +801,30 @@ cairn_err smt_prove(const kv_reader *r, uint64_t version, const uint8_t *key, si
 
 /* ------------------------------------------------------------- scrub */
 
-/* Does the 'L' entry of kh hold exactly val? */
-static cairn_err latest_matches(const kv_reader *r, const uint8_t *kh, const uint8_t *val,
-                                uint32_t val_len)
+/* Whether an 'L' entry (raw, n bytes) agrees with the tree of `version`, where
+ * key hash kh holds val (found) or nothing: CAIRN_OK, or CAIRN_ECORRUPT. An
+ * entry written after `version` (blocks committed while a scrub walks an older
+ * version) cannot be compared and counts as agreeing. */
+static cairn_err latest_agrees(const uint8_t *raw, size_t n, uint64_t version, bool found,
+                               const uint8_t *val, uint32_t val_len)
+{
+    codec_reader cr;
+    codec_reader_init(&cr, raw, n);
+    uint64_t ver = codec_get_u64(&cr);
+    bool present = codec_get_bool(&cr);
+    const uint8_t *v = NULL;
+    uint32_t vn = 0;
+    if (present) codec_get_bytes(&cr, &v, &vn, SMT_VALUE_MAX);
+    if (codec_reader_finish(&cr) != CAIRN_OK) return CAIRN_ECORRUPT;
+    if (ver > version) return CAIRN_OK;
+    if (present != found) return CAIRN_ECORRUPT;
+    if (present && (vn != val_len || (vn && memcmp(v, val, vn) != 0))) return CAIRN_ECORRUPT;
+    return CAIRN_OK;
+}
+
+/* Does the 'L' entry of kh hold exactly val (or was it written after version)? */
+static cairn_err latest_matches(const kv_reader *r, uint64_t version, const uint8_t *kh,
+                                const uint8_t *val, uint32_t val_len)
 {
     uint8_t lk[LATEST_KEY_LEN];
     latest_key(lk, kh);
@@ -812,23 +833,47 @@ static cairn_err latest_matches(const kv_reader *r, const uint8_t *kh, const uin
     cairn_err rc = kv_get(r, lk, sizeof lk, &raw, &n);
     if (rc == CAIRN_ENOT_FOUND) return CAIRN_ECORRUPT;
     if (rc) return rc;
-    codec_reader cr;
-    codec_reader_init(&cr, raw, n);
-    (void)codec_get_u64(&cr);
-    bool present = codec_get_bool(&cr);
-    const uint8_t *v = NULL;
-    uint32_t vn = 0;
-    if (present) codec_get_bytes(&cr, &v, &vn, SMT_VALUE_MAX);
-    rc = (codec_reader_finish(&cr) == CAIRN_OK && present && vn == val_len &&
-          (vn == 0 || memcmp(v, val, vn) == 0))
-             ? CAIRN_OK
-             : CAIRN_ECORRUPT;
+    rc = latest_agrees(raw, n, version, true, val, val_len);
     free(raw);
+    return rc;
+}
+
+cairn_err smt_latest_check(const kv_reader *r, uint64_t version,
+                           const uint8_t kh[static SMT_HASH_BYTES], const uint8_t *lval,
+                           size_t lval_len)
+{
+    uint8_t *val = NULL;
+    size_t val_len = 0;
+    bool found;
+    cairn_err rc = walk(r, version, kh, NULL, &val, &val_len, &found);
+    if (rc == CAIRN_OK)
+        rc = latest_agrees(lval, lval_len, version, found, val, (uint32_t)val_len);
+    free(val);
+    return rc;
+}
+
+cairn_err smt_latest_rebuild(const kv_reader *r, uint64_t version,
+                             const uint8_t kh[static SMT_HASH_BYTES], kv_batch *out)
+{
+    uint8_t *val = NULL;
+    size_t val_len = 0;
+    bool found;
+    cairn_err rc = walk(r, version, kh, NULL, &val, &val_len, &found);
+    /* `version` as the change height: older reads then walk their own tree */
+    if (rc == CAIRN_OK) rc = latest_write(out, version, kh, found ? val : NULL, val_len);
+    free(val);
     return rc;
 }
 
 cairn_err smt_scrub(const kv_reader *r, uint64_t version, bool check_latest,
                     smt_scrub_stats *stats, uint8_t bad_path[static SMT_HASH_BYTES])
+{
+    return smt_scrub_each(r, version, check_latest, stats, bad_path, NULL, NULL);
+}
+
+cairn_err smt_scrub_each(const kv_reader *r, uint64_t version, bool check_latest,
+                         smt_scrub_stats *stats, uint8_t bad_path[static SMT_HASH_BYTES],
+                         smt_latest_bad_cb latest_bad, void *ctx)
 {
     struct frame {
         smt_ref ref;
@@ -862,7 +907,11 @@ cairn_err smt_scrub(const kv_reader *r, uint64_t version, bool check_latest,
         if (nd.kind == SMT_KIND_LEAF) {
             stats->leaves++;
             stats->value_bytes += nd.val_len;
-            if (check_latest) rc = latest_matches(r, nd.key_hash, nd.val, nd.val_len);
+            if (check_latest) rc = latest_matches(r, version, nd.key_hash, nd.val, nd.val_len);
+            if (rc == CAIRN_ECORRUPT && latest_bad) { /* the index, not the tree: go on */
+                latest_bad(ctx, nd.key_hash);
+                rc = CAIRN_OK;
+            }
             if (rc) memcpy(bad_path, nd.key_hash, SMT_HASH_BYTES);
         } else {
             stats->internal++;

@@ -115,13 +115,35 @@ typedef struct {
 
 /* Walks the whole tree of `version` (iteratively), re-hashing every node against
  * its parent and the root reference (invariant 3). With check_latest, also
- * checks that each leaf's latest-value index entry ('L') holds the same value,
- * which is only true for the newest version. CAIRN_OK, CAIRN_ECORRUPT (first
+ * checks that each leaf's latest-value index entry ('L') holds the same value
+ * (entries written after `version` are skipped: blocks may commit meanwhile). CAIRN_OK, CAIRN_ECORRUPT (first
  * damage found; *bad_key_hash names the leaf path it was on, if known), or a
  * read error. For `cairn scrub`; cost is one read per node. */
 cairn_err smt_scrub(const kv_reader *r, uint64_t version, bool check_latest,
                     smt_scrub_stats *stats,
                     uint8_t bad_path[static SMT_HASH_BYTES]) CAIRN_MUST_CHECK;
+/* The same, but a leaf whose 'L' entry is missing or disagrees is reported to
+ * latest_bad (its key hash) and the walk goes on; only tree damage stops it. */
+typedef void (*smt_latest_bad_cb)(void *ctx, const uint8_t key_hash[SMT_HASH_BYTES]);
+cairn_err smt_scrub_each(const kv_reader *r, uint64_t version, bool check_latest,
+                         smt_scrub_stats *stats, uint8_t bad_path[static SMT_HASH_BYTES],
+                         smt_latest_bad_cb latest_bad, void *ctx) CAIRN_MUST_CHECK;
+
+/* The latest-value index ('L') is not authenticated by the tree: these check
+ * and rebuild one entry from the tree of `version` (the newest one).
+ * smt_latest_check: CAIRN_OK if the entry (its stored bytes, lval) says what
+ * the tree says of key hash kh (present with the same value, or absent), or was
+ * written after `version`; CAIRN_ECORRUPT if not (or it does not decode);
+ * another error if the tree cannot be read (CAIRN_ECORRUPT from a damaged tree
+ * node, CAIRN_EBAD_HEIGHT if `version` is not stored).
+ * smt_latest_rebuild: puts into out the entry the tree says, marked as changed
+ * at `version` (reads of older versions then walk their own tree). */
+cairn_err smt_latest_check(const kv_reader *r, uint64_t version,
+                           const uint8_t kh[static SMT_HASH_BYTES], const uint8_t *lval,
+                           size_t lval_len) CAIRN_MUST_CHECK;
+cairn_err smt_latest_rebuild(const kv_reader *r, uint64_t version,
+                             const uint8_t kh[static SMT_HASH_BYTES],
+                             kv_batch *out) CAIRN_MUST_CHECK;
 
 /* ------------------------------------------------------------------ proofs */
 

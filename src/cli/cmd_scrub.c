@@ -4,6 +4,7 @@
  * listing what is damaged. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -46,6 +47,44 @@ static cairn_err check_commit_sigs(store_t *s, sig_report *out)
         out->bad++;
     }
     return CAIRN_OK;
+}
+
+/* The application state of the tip (node/state_check.c): lines for what is
+ * damaged, appended to `lines` (cap entries); returns how many records. */
+static uint64_t check_state(store_t *s, char (*lines)[160], uint32_t cap, uint32_t *n_lines,
+                            node_state_report *rep)
+{
+    store_meta_t meta;
+    memset(rep, 0, sizeof *rep);
+    *n_lines = 0;
+    if (store_meta_get(s, &meta) != CAIRN_OK) return 0; /* empty store: nothing committed */
+    cairn_err rc = node_state_check(s, meta.height, meta.app_hash, rep);
+    uint64_t bad = 0;
+    if (rc) {
+        snprintf(lines[(*n_lines)++], 160, "state/%llu: cannot be checked (%s)",
+                 (unsigned long long)meta.height, cairn_strerror(rc));
+        return 1;
+    }
+    if (rep->root_bad) {
+        snprintf(lines[(*n_lines)++], 160, "state/%llu: the stored root is not the app hash of "
+                 "the tip", (unsigned long long)meta.height);
+        bad++;
+    }
+    if (rep->tree_rc != CAIRN_OK) {
+        char path[17];
+        hex_encode_lower(path, rep->tree_path, 8);
+        snprintf(lines[(*n_lines)++], 160, "state/%llu: a tree node on path %s... fails its "
+                 "check (%s)", (unsigned long long)meta.height, path,
+                 cairn_strerror(rep->tree_rc));
+        bad++;
+    }
+    for (uint32_t i = 0; i < rep->n_listed && *n_lines < cap; i++) {
+        char kh[65];
+        hex_encode_lower(kh, rep->listed[i], 32);
+        snprintf(lines[(*n_lines)++], 160, "state/L/%s: latest-value entry disagrees with the "
+                 "state tree", kh);
+    }
+    return bad + rep->index_bad;
 }
 
 static void sig_format(const sig_report *sr, uint32_t i, char *line, size_t cap)
@@ -111,7 +150,12 @@ int cli_scrub(int argc, char **argv)
     if (sig_rc)
         snprintf(sig_none, sizeof sig_none, "meta/chain_state: unreadable (%s), so commit "
                  "signatures were not checked", cairn_strerror(sig_rc));
-    uint64_t damaged = r.damaged + sr.bad + (sig_rc ? 1 : 0);
+    static char state_lines[NODE_STATE_LISTED + 2][160];
+    uint32_t n_state = 0;
+    node_state_report *st_rep = calloc(1, sizeof *st_rep);
+    uint64_t state_bad =
+        rc || !st_rep ? 0 : check_state(s, state_lines, NODE_STATE_LISTED + 2, &n_state, st_rep);
+    uint64_t damaged = r.damaged + sr.bad + (sig_rc ? 1 : 0) + state_bad;
     if (rc) {
         out = cli_fail("scrub", "the walk could not complete: %s", cairn_strerror(rc));
     } else if (json) {
@@ -127,11 +171,15 @@ int cli_scrub(int argc, char **argv)
             json_array_append_new(list, json_string(line));
         }
         if (sig_rc) json_array_append_new(list, json_string(sig_none));
-        out = cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:o}", "heights_checked",
-                                       (json_int_t)r.heights_checked, "records_checked",
-                                       (json_int_t)r.records_checked, "damaged",
-                                       (json_int_t)damaged, "bad_commit_signatures",
-                                       (json_int_t)sr.bad, "entries", list));
+        for (uint32_t i = 0; i < n_state; i++)
+            json_array_append_new(list, json_string(state_lines[i]));
+        out = cli_print_json(json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "heights_checked",
+            (json_int_t)r.heights_checked, "records_checked", (json_int_t)r.records_checked,
+            "damaged", (json_int_t)damaged, "bad_commit_signatures", (json_int_t)sr.bad,
+            "state_tree_nodes", (json_int_t)(st_rep ? st_rep->leaves + st_rep->internal : 0),
+            "state_index_entries", (json_int_t)(st_rep ? st_rep->index_checked : 0), "entries",
+            list));
         if (out == CLI_EXIT_OK && damaged) out = CLI_EXIT_FAIL;
     } else {
         printf("%llu heights and %llu records checked: %s\n", (unsigned long long)r.heights_checked,
@@ -152,19 +200,23 @@ int cli_scrub(int argc, char **argv)
             printf("  ... and %llu more seen commits with bad signatures\n",
                    (unsigned long long)(sr.bad - sr.n_listed));
         if (sig_rc) printf("  %s\n", sig_none);
+        for (uint32_t i = 0; i < n_state; i++) printf("  %s\n", state_lines[i]);
         bool other = false;
         for (uint32_t i = 0; i < r.n_entries; i++)
             other |= r.entries[i].cf == STORE_CF_META || r.entries[i].cf == STORE_CF_STATE ||
                      r.entries[i].cf == STORE_CF_EVIDENCE;
+        other |= state_bad > 0 && st_rep && (st_rep->root_bad || st_rep->tree_rc != CAIRN_OK);
         if (damaged)
             printf("Started, the node repairs damaged blocks, commits, tx index entries and "
-                   "results from its peers by itself.\n%s",
+                   "results from its peers, and rebuilds state latest-value entries from the "
+                   "state tree, by itself.\n%s",
                    other ? "Damaged meta, state or evidence records are not repaired: move "
                            "data/store away and let block sync rebuild it "
                            "(docs/operations.md).\n"
                          : "");
         if (damaged) out = CLI_EXIT_FAIL;
     }
+    free(st_rep);
     store_scrub_report_free(&r);
     store_close(s);
     return out;

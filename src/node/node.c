@@ -389,6 +389,11 @@ typedef struct {
     uint64_t bad_sigs; /* seen commits whose signatures fail */
     uint32_t n_listed;
     uint64_t listed[SCRUB_SIGS_LISTED];
+    /* the application state of the tip when the scrub started (state_check.c) */
+    uint64_t state_version;
+    uint8_t app_hash[HASH_BYTES];
+    cairn_err state_rc;
+    node_state_report state;
 } scrub_job;
 
 static void scrub_work(uv_work_t *req)
@@ -403,6 +408,64 @@ static void scrub_work(uv_work_t *req)
         j->bad_sigs++;
         if (j->n_listed < SCRUB_SIGS_LISTED) j->listed[j->n_listed++] = h;
     }
+    j->state_rc = j->state_version ? node_state_check(j->store, j->state_version, j->app_hash,
+                                                      &j->state)
+                                   : CAIRN_ENOT_FOUND;
+}
+
+/* What the state check found: latest-value entries that disagree with the tree
+ * are rebuilt from it here; damage to the tree itself or its root is reported
+ * (not repaired: docs/storage.md). Returns the number of damaged records. */
+static uint64_t state_check_done(struct node *n, scrub_job *j)
+{
+    const node_state_report *s = &j->state;
+    if (j->state_rc != CAIRN_OK) {
+        if (j->state_rc != CAIRN_ENOT_FOUND || j->state_version)
+            log_warn("scrub: the state of height %llu was not checked: %s",
+                     (unsigned long long)j->state_version, cairn_strerror(j->state_rc));
+        return 0;
+    }
+    uint32_t keep = n->cfg.storage.keep_state_heights;
+    if (s->tree_rc != CAIRN_OK && keep && n->st.last_height + 1 >= s->version + keep) {
+        log_warn("scrub: the state of height %llu was pruned during the check; the next "
+                 "scrub checks a newer one", (unsigned long long)s->version);
+        return 0;
+    }
+    uint64_t bad = 0;
+    if (s->root_bad) {
+        log_error("scrub: the stored state root of height %llu is not the app hash the chain "
+                  "committed; not repaired (docs/storage.md)", (unsigned long long)s->version);
+        bad++;
+    }
+    if (s->tree_rc != CAIRN_OK) {
+        char path[17];
+        hex_encode_lower(path, s->tree_path, 8);
+        log_error("scrub: a state tree node of height %llu on path %s... fails its check (%s); "
+                  "not repaired (docs/storage.md)",
+                  (unsigned long long)s->version, path, cairn_strerror(s->tree_rc));
+        bad++;
+    }
+    n->repair.state_damaged += bad;
+    if (s->index_bad > s->n_listed)
+        log_error("scrub: %llu latest-value state entries disagree with the state tree; %u "
+                  "are rebuilt now, the next scrub finds the rest",
+                  (unsigned long long)s->index_bad, s->n_listed);
+    for (uint32_t i = 0; i < s->n_listed && !n->stopping; i++) {
+        char kh[65];
+        hex_encode_lower(kh, s->listed[i], 32);
+        bool rewritten = false;
+        cairn_err rc = node_state_index_repair(n, s->listed[i], &rewritten);
+        if (rc) {
+            log_error("scrub: state entry for key hash %s disagrees with the state tree and "
+                      "could not be rebuilt: %s", kh, cairn_strerror(rc));
+            n->repair.state_damaged++;
+        } else if (rewritten) {
+            log_warn("scrub: state entry for key hash %s disagreed with the state tree; "
+                     "rebuilt from the tree", kh);
+            n->repair.count[REPAIR_OUT_INDEX_REBUILT]++;
+        }
+    }
+    return bad + s->index_bad;
 }
 
 static void scrub_done(uv_work_t *req, int status)
@@ -412,7 +475,8 @@ static void scrub_done(uv_work_t *req, int status)
     n->scrub_running = false;
     if (status == 0 && j->rc == CAIRN_OK) {
         n->scrubs_done++;
-        n->scrub_damaged = j->report.damaged + j->bad_sigs;
+        n->repair.state_damaged = 0; /* counted again below, from this scrub */
+        uint64_t state_bad = 0;
         if (j->bad_sigs) {
             log_error("scrub: %llu seen commits carry signatures that do not verify; those "
                       "heights are repaired from peers", (unsigned long long)j->bad_sigs);
@@ -430,11 +494,17 @@ static void scrub_done(uv_work_t *req, int status)
                 log_error("scrub: %s", line);
             }
             if (!n->stopping) node_repair_from_scrub(n, &j->report);
-        } else if (!j->bad_sigs) {
-            n->repair.state_damaged = 0;
-            log_info("scrub: %llu heights, %llu records: intact",
+        }
+        if (!n->stopping) state_bad = state_check_done(n, j);
+        n->scrub_damaged = j->report.damaged + j->bad_sigs + state_bad;
+        if (!j->report.damaged && !j->bad_sigs && !state_bad) {
+            log_info("scrub: %llu heights, %llu records, state of height %llu (%llu tree "
+                     "nodes, %llu index entries): intact",
                      (unsigned long long)j->report.heights_checked,
-                     (unsigned long long)j->report.records_checked);
+                     (unsigned long long)j->report.records_checked,
+                     (unsigned long long)j->state.version,
+                     (unsigned long long)(j->state.leaves + j->state.internal),
+                     (unsigned long long)j->state.index_checked);
         }
     } else if (status == 0) {
         log_warn("scrub could not complete: %s", cairn_strerror(j->rc));
@@ -455,6 +525,8 @@ static void scrub_start(struct node *n)
     j->vs = n->st.validators; /* validator sets do not change in cairn yet */
     j->base = store_base_height(n->store);
     j->top = store_height(n->store);
+    j->state_version = n->st.last_height; /* its state root is st.app_hash */
+    memcpy(j->app_hash, n->st.app_hash, HASH_BYTES);
     n->scrub_running = true;
     if (uv_queue_work(&n->loop, &j->req, scrub_work, scrub_done) != 0) {
         n->scrub_running = false;

@@ -113,6 +113,7 @@ typedef enum {
     REPAIR_OUT_TIMEOUT,      /* a peer did not answer in time */
     REPAIR_OUT_FAILED,       /* the store refused or could not write verified data */
     REPAIR_OUT_DROPPED,      /* queue full: not queued (a later scrub finds it again) */
+    REPAIR_OUT_INDEX_REBUILT, /* a state latest-value entry rebuilt from the tree */
     REPAIR_OUT__COUNT
 } repair_outcome;
 
@@ -305,6 +306,35 @@ cairn_err node_seen_commit_check(store_t *st, const chain_id_t *cid, const valse
                                  uint64_t h) CAIRN_MUST_CHECK;
 /* Every height-bound entry of a scrub report goes to the queue. */
 void node_repair_from_scrub(struct node *n, const store_scrub_report *rep);
+
+/* state_check.c: the application state, which store_scrub checks only for
+ * seals (a value rewritten with a fresh seal passes them). */
+#define NODE_STATE_LISTED 64
+typedef struct {
+    uint64_t version;        /* the height whose state was walked */
+    bool root_bad;           /* its root is not the app hash the chain has */
+    cairn_err tree_rc;       /* CAIRN_OK, CAIRN_ECORRUPT (a tree node fails at
+                                tree_path), or what stopped the walk */
+    uint8_t tree_path[32];
+    uint64_t leaves, internal; /* tree nodes walked */
+    uint64_t index_checked;    /* latest-value ('L') entries compared */
+    uint64_t index_bad;        /* of those, or leaves without one: disagreeing */
+    uint32_t n_listed;
+    uint8_t listed[NODE_STATE_LISTED][32]; /* their key hashes, deduplicated */
+} node_state_report;
+/* Checks the state of `version` (the newest one): its root against app_hash,
+ * every tree node against its parent, and every latest-value index entry
+ * against the tree both ways (a leaf without its entry, an entry the tree
+ * contradicts). Any thread (store reads only); blocks committed meanwhile are
+ * tolerated (entries written after `version` are not compared). Returns an
+ * error only when the check could not run; damage is in *out. */
+cairn_err node_state_check(store_t *st, uint64_t version, const uint8_t app_hash[32],
+                           node_state_report *out) CAIRN_MUST_CHECK;
+/* Rewrites the latest-value entry of key hash kh from the tree of the newest
+ * state if it is still wrong: CAIRN_OK (rewritten or already right: *rewritten
+ * says which), or why not. Loop thread (a state write). */
+cairn_err node_state_index_repair(struct node *n, const uint8_t kh[32],
+                                  bool *rewritten) CAIRN_MUST_CHECK;
 /* Times out requests and asks peers for what waits; called every second and
  * after each answer. */
 void node_repair_tick(struct node *n);

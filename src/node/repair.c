@@ -136,6 +136,7 @@ static const char *const OUTCOME_NAMES[REPAIR_OUT__COUNT] = {
     [REPAIR_OUT_REPAIRED] = "repaired",     [REPAIR_OUT_BAD_ANSWER] = "bad_answer",
     [REPAIR_OUT_UNAVAILABLE] = "unavailable", [REPAIR_OUT_TIMEOUT] = "timeout",
     [REPAIR_OUT_FAILED] = "failed",         [REPAIR_OUT_DROPPED] = "dropped",
+    [REPAIR_OUT_INDEX_REBUILT] = "state_index_rebuilt",
 };
 
 const char *node_repair_outcome_name(repair_outcome o)

@@ -2111,7 +2111,9 @@ static void repair_status_cb(void *ctx, rpc_call_t *call, const json_t *params)
                                              json_chain_u64(n->scrub_damaged),
                                              "not_repairable_records",
                                              json_chain_u64(rp->state_damaged)),
-                                   "state_repair", json_string("not supported: reported only")));
+                                   "state_repair",
+                                   json_string("latest-value entries rebuilt from the state "
+                                               "tree; tree records reported only")));
 }
 
 /* ------------------------------------------------------------ metrics */

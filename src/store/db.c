@@ -592,6 +592,31 @@ cairn_err store_state_write(store_t *s, const kv_batch *b)
     return rc;
 }
 
+cairn_err store_state_scan(store_t *s, const uint8_t *prefix, size_t prefix_len,
+                           store_state_visit_cb cb, void *ctx)
+{
+    store_iter it;
+    if (prefix_len > sizeof it.lo) return CAIRN_EINVALID_ARG;
+    CAIRN_TRY(store_iter_open(s, &it, STORE_CF_STATE, prefix, prefix_len, NULL, 0));
+    cairn_err rc;
+    while ((rc = store_iter_status(&it, STORE_CF_STATE)) == CAIRN_OK) {
+        size_t kl = 0, vl = 0;
+        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it.it, &kl);
+        const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it.it, &vl);
+        if (kl < prefix_len || memcmp(k, prefix, prefix_len) != 0) break;
+        if (vl >= STORE_SEAL_BYTES) {
+            uint8_t seal[STORE_SEAL_BYTES];
+            store_seal(seal, STORE_CF_STATE, k, kl, v, vl - STORE_SEAL_BYTES);
+            if (memcmp(seal, v + vl - STORE_SEAL_BYTES, STORE_SEAL_BYTES) == 0 &&
+                !cb(ctx, k, kl, v, vl - STORE_SEAL_BYTES))
+                break;
+        }
+        rocksdb_iter_next(it.it);
+    }
+    store_iter_close(&it);
+    return rc == CAIRN_ENOT_FOUND ? CAIRN_OK : rc;
+}
+
 kv_reader store_state_reader(store_t *s)
 {
     kv_reader r = {.ctx = s, .get = state_get};

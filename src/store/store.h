@@ -191,6 +191,15 @@ kv_reader store_state_reader(store_t *s);
  * CAIRN_ETOO_LARGE for an oversize value; nothing is written then. */
 cairn_err store_state_write(store_t *s, const kv_batch *b) CAIRN_MUST_CHECK;
 
+/* Calls cb for every state value whose key starts with prefix, in key order,
+ * with the value unsealed (values that fail their seal are skipped: store_scrub
+ * lists those). cb returns false to stop. Any thread (an iterator over the live database: values committed
+ * during the scan may or may not be seen). */
+typedef bool (*store_state_visit_cb)(void *ctx, const uint8_t *key, size_t key_len,
+                                     const uint8_t *val, size_t val_len);
+cairn_err store_state_scan(store_t *s, const uint8_t *prefix, size_t prefix_len,
+                           store_state_visit_cb cb, void *ctx) CAIRN_MUST_CHECK;
+
 /* ------------------------------------------------------------- evidence */
 
 /* Opaque pending evidence, by caller key; written durably (sync per options). */

@@ -359,6 +359,149 @@ static void old_versions_stay_readable(void **state)
     kv_mem_free(m);
 }
 
+static void count_bad(void *ctx, const uint8_t key_hash[SMT_HASH_BYTES])
+{
+    (void)key_hash;
+    (*(int *)ctx)++;
+}
+
+/* A three-version tree (alice 11, carol 30; bob deleted at 3). */
+static kv_mem *three_versions(void)
+{
+    kv_mem *m = kv_mem_new();
+    uint8_t root[32];
+    smt_op v1[2] = {{(uint8_t *)"alice", 5, (uint8_t *)"10", 2},
+                    {(uint8_t *)"bob", 3, (uint8_t *)"20", 2}};
+    smt_op v2[2] = {{(uint8_t *)"alice", 5, (uint8_t *)"11", 2},
+                    {(uint8_t *)"carol", 5, (uint8_t *)"30", 2}};
+    smt_op v3[1] = {{(uint8_t *)"bob", 3, NULL, 0}};
+    apply_ops(m, SMT_VERSION_NONE, 1, v1, 2, root, NULL);
+    apply_ops(m, 1, 2, v2, 2, root, NULL);
+    apply_ops(m, 2, 3, v3, 1, root, NULL);
+    return m;
+}
+
+static void latest_key_of(uint8_t lk[33], const char *key)
+{
+    lk[0] = 'L';
+    hash_sha256(lk + 1, (const uint8_t *)key, strlen(key));
+}
+
+/* The 'L' entry of key: u64 version | u8 present | bytes value. */
+static void latest_put(kv_mem *m, const char *key, uint64_t ver, const char *val)
+{
+    uint8_t lk[33], v[64] = {0};
+    latest_key_of(lk, key);
+    for (int i = 0; i < 8; i++) v[i] = (uint8_t)(ver >> (8 * i));
+    size_t n = 9;
+    if (val) {
+        v[8] = 1;
+        uint32_t len = (uint32_t)strlen(val);
+        for (int i = 0; i < 4; i++) v[9 + i] = (uint8_t)(len >> (8 * i));
+        memcpy(v + 13, val, len);
+        n = 13 + len;
+    }
+    assert_int_equal(kv_mem_put(m, lk, sizeof lk, v, n), CAIRN_OK);
+}
+
+static cairn_err latest_check(kv_mem *m, const char *key)
+{
+    kv_reader r = kv_mem_reader(m);
+    uint8_t lk[33], *raw = NULL;
+    size_t n = 0;
+    latest_key_of(lk, key);
+    cairn_err rc = kv_get(&r, lk, sizeof lk, &raw, &n);
+    if (rc == CAIRN_OK) rc = smt_latest_check(&r, 3, lk + 1, raw, n);
+    free(raw);
+    return rc;
+}
+
+static void a_false_latest_entry_is_caught_and_rebuilt_from_the_tree(void **state)
+{
+    (void)state;
+    kv_mem *m = three_versions();
+    kv_reader r = kv_mem_reader(m);
+    uint8_t *v;
+    size_t n;
+    assert_int_equal(latest_check(m, "alice"), CAIRN_OK);
+    assert_int_equal(latest_check(m, "bob"), CAIRN_OK); /* a tombstone the tree agrees with */
+    /* what someone with the disk can do: a false value, a deleted key brought
+     * back, a key that never was */
+    latest_put(m, "alice", 2, "99");
+    latest_put(m, "bob", 3, "20");
+    latest_put(m, "mallory", 3, "1000000");
+    assert_int_equal(smt_get(&r, 3, (uint8_t *)"alice", 5, &v, &n), CAIRN_OK); /* served! */
+    assert_memory_equal(v, "99", 2);
+    free(v);
+    assert_int_equal(latest_check(m, "alice"), CAIRN_ECORRUPT);
+    assert_int_equal(latest_check(m, "bob"), CAIRN_ECORRUPT);
+    assert_int_equal(latest_check(m, "mallory"), CAIRN_ECORRUPT);
+    uint8_t bad[32];
+    smt_scrub_stats st;
+    assert_int_equal(smt_scrub(&r, 3, true, &st, bad), CAIRN_ECORRUPT); /* alice's leaf */
+    static const char *const keys[] = {"alice", "bob", "mallory"};
+    for (int i = 0; i < 3; i++) {
+        uint8_t lk[33];
+        latest_key_of(lk, keys[i]);
+        kv_batch b;
+        kv_batch_init(&b);
+        assert_int_equal(smt_latest_rebuild(&r, 3, lk + 1, &b), CAIRN_OK);
+        assert_int_equal(kv_mem_apply(m, &b), CAIRN_OK);
+        kv_batch_deinit(&b);
+        assert_int_equal(latest_check(m, keys[i]), CAIRN_OK);
+    }
+    assert_int_equal(smt_get(&r, 3, (uint8_t *)"alice", 5, &v, &n), CAIRN_OK);
+    assert_memory_equal(v, "11", 2);
+    free(v);
+    assert_int_equal(smt_get(&r, 3, (uint8_t *)"bob", 3, &v, &n), CAIRN_ENOT_FOUND);
+    assert_int_equal(smt_get(&r, 3, (uint8_t *)"mallory", 7, &v, &n), CAIRN_ENOT_FOUND);
+    /* older versions still read right: the rebuilt entries send them to the tree */
+    assert_int_equal(smt_get(&r, 1, (uint8_t *)"alice", 5, &v, &n), CAIRN_OK);
+    assert_memory_equal(v, "10", 2);
+    free(v);
+    assert_int_equal(smt_get(&r, 2, (uint8_t *)"bob", 3, &v, &n), CAIRN_OK);
+    assert_memory_equal(v, "20", 2);
+    free(v);
+    assert_int_equal(smt_scrub(&r, 3, true, &st, bad), CAIRN_OK);
+    kv_mem_free(m);
+}
+
+static void an_entry_newer_than_the_checked_version_is_not_called_false(void **state)
+{
+    (void)state;
+    kv_mem *m = three_versions();
+    kv_reader r = kv_mem_reader(m);
+    /* a block committed during a scrub of version 2 changed alice: not damage */
+    uint8_t lk[33], *raw = NULL, bad[32];
+    size_t n = 0;
+    latest_key_of(lk, "alice");
+    latest_put(m, "alice", 3, "12");
+    assert_int_equal(kv_get(&r, lk, sizeof lk, &raw, &n), CAIRN_OK);
+    assert_int_equal(smt_latest_check(&r, 2, lk + 1, raw, n), CAIRN_OK);
+    free(raw);
+    smt_scrub_stats st;
+    assert_int_equal(smt_scrub(&r, 2, true, &st, bad), CAIRN_OK);
+    kv_mem_free(m);
+}
+
+static void missing_latest_entries_are_each_reported_and_the_walk_goes_on(void **state)
+{
+    (void)state;
+    kv_mem *m = three_versions();
+    kv_reader r = kv_mem_reader(m);
+    uint8_t lk[33], bad[32];
+    latest_key_of(lk, "alice");
+    kv_mem_del(m, lk, sizeof lk);
+    latest_key_of(lk, "carol");
+    kv_mem_del(m, lk, sizeof lk);
+    smt_scrub_stats st;
+    int seen = 0;
+    assert_int_equal(smt_scrub_each(&r, 3, true, &st, bad, count_bad, &seen), CAIRN_OK);
+    assert_int_equal(seen, 2);
+    assert_int_equal(st.leaves, 2);
+    kv_mem_free(m);
+}
+
 static void nodes_written_per_update_is_about_the_tree_depth(void **state)
 {
     (void)state;
@@ -784,6 +927,9 @@ int main(void)
         cmocka_unit_test(later_op_on_same_key_wins_within_a_batch),
         cmocka_unit_test(apply_rejects_version_not_after_base),
         cmocka_unit_test(old_versions_stay_readable),
+        cmocka_unit_test(a_false_latest_entry_is_caught_and_rebuilt_from_the_tree),
+        cmocka_unit_test(an_entry_newer_than_the_checked_version_is_not_called_false),
+        cmocka_unit_test(missing_latest_entries_are_each_reported_and_the_walk_goes_on),
         cmocka_unit_test(nodes_written_per_update_is_about_the_tree_depth),
         cmocka_unit_test(proofs_verify_for_present_and_absent_keys),
         cmocka_unit_test(proof_of_absence_in_empty_tree_verifies),
