@@ -744,6 +744,21 @@ static cairn_err walk(const kv_reader *r, uint64_t version, const uint8_t *kh, s
     return CAIRN_OK;
 }
 
+/* An 'L' entry: u64 version | bool present | bytes value (if present); v
+ * borrows from raw. CAIRN_ECORRUPT if it does not decode. */
+static cairn_err latest_decode(const uint8_t *raw, size_t n, uint64_t *ver, bool *present,
+                               const uint8_t **v, uint32_t *vn)
+{
+    codec_reader cr;
+    codec_reader_init(&cr, raw, n);
+    *ver = codec_get_u64(&cr);
+    *present = codec_get_bool(&cr);
+    *v = NULL;
+    *vn = 0;
+    if (*present) codec_get_bytes(&cr, v, vn, SMT_VALUE_MAX);
+    return codec_reader_finish(&cr) == CAIRN_OK ? CAIRN_OK : CAIRN_ECORRUPT;
+}
+
 cairn_err smt_get(const kv_reader *r, uint64_t version, const uint8_t *key, size_t key_len,
                   uint8_t **val, size_t *val_len)
 {
@@ -754,14 +769,11 @@ cairn_err smt_get(const kv_reader *r, uint64_t version, const uint8_t *key, size
     size_t n = 0;
     cairn_err rc = kv_get(r, lk, sizeof lk, &raw, &n);
     if (rc) return rc;
-    codec_reader cr;
-    codec_reader_init(&cr, raw, n);
-    uint64_t ver = codec_get_u64(&cr);
-    bool present = codec_get_bool(&cr);
-    const uint8_t *v = NULL;
-    uint32_t vn = 0;
-    if (present) codec_get_bytes(&cr, &v, &vn, SMT_VALUE_MAX);
-    if (codec_reader_finish(&cr) != CAIRN_OK) {
+    uint64_t ver;
+    bool present;
+    const uint8_t *v;
+    uint32_t vn;
+    if (latest_decode(raw, n, &ver, &present, &v, &vn) != CAIRN_OK) {
         rc = CAIRN_ECORRUPT;
     } else if (ver <= version) {
         rc = CAIRN_ENOT_FOUND;
@@ -808,14 +820,11 @@ cairn_err smt_prove(const kv_reader *r, uint64_t version, const uint8_t *key, si
 static cairn_err latest_agrees(const uint8_t *raw, size_t n, uint64_t version, bool found,
                                const uint8_t *val, uint32_t val_len)
 {
-    codec_reader cr;
-    codec_reader_init(&cr, raw, n);
-    uint64_t ver = codec_get_u64(&cr);
-    bool present = codec_get_bool(&cr);
-    const uint8_t *v = NULL;
-    uint32_t vn = 0;
-    if (present) codec_get_bytes(&cr, &v, &vn, SMT_VALUE_MAX);
-    if (codec_reader_finish(&cr) != CAIRN_OK) return CAIRN_ECORRUPT;
+    uint64_t ver;
+    bool present;
+    const uint8_t *v;
+    uint32_t vn;
+    if (latest_decode(raw, n, &ver, &present, &v, &vn) != CAIRN_OK) return CAIRN_ECORRUPT;
     if (ver > version) return CAIRN_OK;
     if (present != found) return CAIRN_ECORRUPT;
     if (present && (vn != val_len || (vn && memcmp(v, val, vn) != 0))) return CAIRN_ECORRUPT;
