@@ -813,12 +813,8 @@ cairn_err smt_prove(const kv_reader *r, uint64_t version, const uint8_t *key, si
 
 /* ------------------------------------------------------------- scrub */
 
-/* Whether an 'L' entry (raw, n bytes) agrees with the tree of `version`, where
- * key hash kh holds val (found) or nothing: CAIRN_OK, or CAIRN_ECORRUPT. An
- * entry written after `version` (blocks committed while a scrub walks an older
- * version) cannot be compared and counts as agreeing. */
-static cairn_err latest_agrees(const uint8_t *raw, size_t n, uint64_t version, bool found,
-                               const uint8_t *val, uint32_t val_len)
+cairn_err smt_latest_agrees(const uint8_t *raw, size_t n, uint64_t version, bool found,
+                            const uint8_t *val, uint32_t val_len)
 {
     uint64_t ver;
     bool present;
@@ -842,7 +838,7 @@ static cairn_err latest_matches(const kv_reader *r, uint64_t version, const uint
     cairn_err rc = kv_get(r, lk, sizeof lk, &raw, &n);
     if (rc == CAIRN_ENOT_FOUND) return CAIRN_ECORRUPT;
     if (rc) return rc;
-    rc = latest_agrees(raw, n, version, true, val, val_len);
+    rc = smt_latest_agrees(raw, n, version, true, val, val_len);
     free(raw);
     return rc;
 }
@@ -856,7 +852,7 @@ cairn_err smt_latest_check(const kv_reader *r, uint64_t version,
     bool found;
     cairn_err rc = walk(r, version, kh, NULL, &val, &val_len, &found);
     if (rc == CAIRN_OK)
-        rc = latest_agrees(lval, lval_len, version, found, val, (uint32_t)val_len);
+        rc = smt_latest_agrees(lval, lval_len, version, found, val, (uint32_t)val_len);
     free(val);
     return rc;
 }
@@ -874,15 +870,28 @@ cairn_err smt_latest_rebuild(const kv_reader *r, uint64_t version,
     return rc;
 }
 
+typedef struct {
+    const kv_reader *r;
+    uint64_t version;
+} latest_ctx;
+
+static cairn_err leaf_latest_matches(void *ctx, const uint8_t key_hash[SMT_HASH_BYTES],
+                                     const uint8_t *val, uint32_t val_len)
+{
+    latest_ctx *c = ctx;
+    return latest_matches(c->r, c->version, key_hash, val, val_len);
+}
+
 cairn_err smt_scrub(const kv_reader *r, uint64_t version, bool check_latest,
                     smt_scrub_stats *stats, uint8_t bad_path[static SMT_HASH_BYTES])
 {
-    return smt_scrub_each(r, version, check_latest, stats, bad_path, NULL, NULL);
+    latest_ctx c = {r, version};
+    return smt_scrub_each(r, version, stats, bad_path, check_latest ? leaf_latest_matches : NULL,
+                          &c);
 }
 
-cairn_err smt_scrub_each(const kv_reader *r, uint64_t version, bool check_latest,
-                         smt_scrub_stats *stats, uint8_t bad_path[static SMT_HASH_BYTES],
-                         smt_latest_bad_cb latest_bad, void *ctx)
+cairn_err smt_scrub_each(const kv_reader *r, uint64_t version, smt_scrub_stats *stats,
+                         uint8_t bad_path[static SMT_HASH_BYTES], smt_leaf_cb leaf, void *ctx)
 {
     struct frame {
         smt_ref ref;
@@ -916,11 +925,7 @@ cairn_err smt_scrub_each(const kv_reader *r, uint64_t version, bool check_latest
         if (nd.kind == SMT_KIND_LEAF) {
             stats->leaves++;
             stats->value_bytes += nd.val_len;
-            if (check_latest) rc = latest_matches(r, version, nd.key_hash, nd.val, nd.val_len);
-            if (rc == CAIRN_ECORRUPT && latest_bad) { /* the index, not the tree: go on */
-                latest_bad(ctx, nd.key_hash);
-                rc = CAIRN_OK;
-            }
+            if (leaf) rc = leaf(ctx, nd.key_hash, nd.val, nd.val_len);
             if (rc) memcpy(bad_path, nd.key_hash, SMT_HASH_BYTES);
         } else {
             stats->internal++;

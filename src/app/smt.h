@@ -122,12 +122,15 @@ typedef struct {
 cairn_err smt_scrub(const kv_reader *r, uint64_t version, bool check_latest,
                     smt_scrub_stats *stats,
                     uint8_t bad_path[static SMT_HASH_BYTES]) CAIRN_MUST_CHECK;
-/* The same, but a leaf whose 'L' entry is missing or disagrees is reported to
- * latest_bad (its key hash) and the walk goes on; only tree damage stops it. */
-typedef void (*smt_latest_bad_cb)(void *ctx, const uint8_t key_hash[SMT_HASH_BYTES]);
-cairn_err smt_scrub_each(const kv_reader *r, uint64_t version, bool check_latest,
-                         smt_scrub_stats *stats, uint8_t bad_path[static SMT_HASH_BYTES],
-                         smt_latest_bad_cb latest_bad, void *ctx) CAIRN_MUST_CHECK;
+/* The same walk, calling leaf (if not NULL) for every leaf in increasing key
+ * hash order, which is the order of the 'L' index keys: a caller can compare
+ * the index with the tree in one merged pass. A non-OK return stops the walk
+ * and is returned (bad_path = that leaf's key hash). */
+typedef cairn_err (*smt_leaf_cb)(void *ctx, const uint8_t key_hash[SMT_HASH_BYTES],
+                                 const uint8_t *val, uint32_t val_len);
+cairn_err smt_scrub_each(const kv_reader *r, uint64_t version, smt_scrub_stats *stats,
+                         uint8_t bad_path[static SMT_HASH_BYTES], smt_leaf_cb leaf,
+                         void *ctx) CAIRN_MUST_CHECK;
 
 /* The latest-value index ('L') is not authenticated by the tree: these check
  * and rebuild one entry from the tree of `version` (the newest one).
@@ -138,6 +141,12 @@ cairn_err smt_scrub_each(const kv_reader *r, uint64_t version, bool check_latest
  * node, CAIRN_EBAD_HEIGHT if `version` is not stored).
  * smt_latest_rebuild: puts into out the entry the tree says, marked as changed
  * at `version` (reads of older versions then walk their own tree). */
+/* Whether an 'L' entry (its stored bytes) agrees with the tree of `version`,
+ * where its key hash holds val (found) or nothing: CAIRN_OK or CAIRN_ECORRUPT
+ * (also when it does not decode). An entry written after `version` cannot be
+ * compared and agrees. */
+cairn_err smt_latest_agrees(const uint8_t *raw, size_t n, uint64_t version, bool found,
+                            const uint8_t *val, uint32_t val_len) CAIRN_MUST_CHECK;
 cairn_err smt_latest_check(const kv_reader *r, uint64_t version,
                            const uint8_t kh[static SMT_HASH_BYTES], const uint8_t *lval,
                            size_t lval_len) CAIRN_MUST_CHECK;

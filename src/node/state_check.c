@@ -17,47 +17,68 @@
 
 static void list_bad(node_state_report *out, const uint8_t kh[32])
 {
-    for (uint32_t i = 0; i < out->n_listed; i++)
-        if (!memcmp(out->listed[i], kh, 32)) return;
     out->index_bad++;
     if (out->n_listed < NODE_STATE_LISTED) memcpy(out->listed[out->n_listed++], kh, 32);
 }
 
-static void leaf_without_entry(void *ctx, const uint8_t key_hash[SMT_HASH_BYTES])
+/* The tree's leaves and the index, both in key hash order, merged: an entry
+ * with a leaf must hold its value, one without must say "absent" (unless
+ * either was written after the checked version). One pass, no walk per entry. */
+typedef struct {
+    node_state_report *out;
+    store_state_cursor *cur;
+    const uint8_t *key, *val; /* the cursor's current entry; key NULL at the end */
+    size_t key_len, val_len;
+    cairn_err rc; /* a read error of the cursor */
+} merge_ctx;
+
+static void merge_advance(merge_ctx *m)
 {
-    list_bad(ctx, key_hash);
+    cairn_err rc = store_state_cursor_next(m->cur, &m->key, &m->key_len, &m->val, &m->val_len);
+    if (rc != CAIRN_OK) m->key = NULL;
+    if (rc != CAIRN_OK && rc != CAIRN_ENOT_FOUND) m->rc = rc;
 }
 
-typedef struct {
-    const kv_reader *r;
-    node_state_report *out;
-    cairn_err rc; /* a tree read that failed: the walk above reports it */
-} scan_ctx;
-
-static bool index_entry(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *val,
-                        size_t val_len)
+/* The current entry has no leaf: it must be a tombstone (or newer). */
+static void merge_unmatched(merge_ctx *m)
 {
-    scan_ctx *c = ctx;
-    c->out->index_checked++;
-    if (key_len != 1 + SMT_HASH_BYTES) { /* not an index key: cannot name a leaf */
-        c->out->index_bad++;
-        return true;
+    m->out->index_checked++;
+    if (m->key_len != 1 + SMT_HASH_BYTES) { /* not an index key: cannot name a leaf */
+        m->out->index_bad++;
+        return;
     }
-    cairn_err rc = smt_latest_check(c->r, c->out->version, key + 1, val, val_len);
-    if (rc == CAIRN_ECORRUPT) {
-        /* the entry, or a tree node on its path: tell them apart by a second
-         * look with a fresh entry from the tree */
-        kv_batch b;
-        kv_batch_init(&b);
-        rc = smt_latest_rebuild(c->r, c->out->version, key + 1, &b);
-        kv_batch_deinit(&b);
-        if (rc == CAIRN_OK) list_bad(c->out, key + 1);
+    if (smt_latest_agrees(m->val, m->val_len, m->out->version, false, NULL, 0) != CAIRN_OK)
+        list_bad(m->out, m->key + 1);
+}
+
+/* The order of 'L' | kh keys (RocksDB's bytewise order) against a key hash;
+ * a key of another length (damage) still compares without reading past it. */
+static int entry_cmp(const uint8_t *key, size_t key_len, const uint8_t kh[SMT_HASH_BYTES])
+{
+    size_t n = key_len - 1 < SMT_HASH_BYTES ? key_len - 1 : SMT_HASH_BYTES;
+    int c = memcmp(key + 1, kh, n);
+    if (c) return c;
+    return key_len - 1 < SMT_HASH_BYTES ? -1 : key_len - 1 > SMT_HASH_BYTES ? 1 : 0;
+}
+
+static cairn_err merge_leaf(void *ctx, const uint8_t kh[SMT_HASH_BYTES], const uint8_t *val,
+                            uint32_t val_len)
+{
+    merge_ctx *m = ctx;
+    while (m->key && entry_cmp(m->key, m->key_len, kh) < 0) {
+        merge_unmatched(m);
+        merge_advance(m);
     }
-    if (rc && rc != CAIRN_ECORRUPT) {
-        c->rc = rc;
-        return false;
+    if (m->key && entry_cmp(m->key, m->key_len, kh) == 0) {
+        m->out->index_checked++;
+        if (smt_latest_agrees(m->val, m->val_len, m->out->version, true, val, val_len) !=
+            CAIRN_OK)
+            list_bad(m->out, kh);
+        merge_advance(m);
+    } else {
+        list_bad(m->out, kh); /* a leaf without its entry: reads would call it absent */
     }
-    return true;
+    return m->rc;
 }
 
 cairn_err node_state_check(store_t *st, uint64_t version, const uint8_t app_hash[32],
@@ -70,16 +91,22 @@ cairn_err node_state_check(store_t *st, uint64_t version, const uint8_t app_hash
     cairn_err rc = smt_root(&r, version, root);
     if (rc) return rc; /* pruned meanwhile, or unreadable */
     out->root_bad = memcmp(root, app_hash, 32) != 0;
+    static const uint8_t prefix[1] = {'L'};
+    merge_ctx m = {.out = out};
+    CAIRN_TRY(store_state_cursor_open(st, prefix, 1, &m.cur));
+    merge_advance(&m);
     smt_scrub_stats stats;
-    out->tree_rc = smt_scrub_each(&r, version, true, &stats, out->tree_path, leaf_without_entry,
-                                  out);
+    out->tree_rc = smt_scrub_each(&r, version, &stats, out->tree_path, merge_leaf, &m);
     out->leaves = stats.leaves;
     out->internal = stats.internal;
-    scan_ctx c = {&r, out, CAIRN_OK};
-    static const uint8_t prefix[1] = {'L'};
-    rc = store_state_scan(st, prefix, 1, index_entry, &c);
-    if (rc == CAIRN_OK && c.rc != CAIRN_OK && out->tree_rc == CAIRN_OK) out->tree_rc = c.rc;
-    return rc;
+    if (m.rc == CAIRN_OK && out->tree_rc == CAIRN_OK) {
+        while (m.key) { /* entries past the last leaf */
+            merge_unmatched(&m);
+            merge_advance(&m);
+        }
+    }
+    store_state_cursor_close(m.cur);
+    return m.rc; /* a cursor read error: the check did not run through */
 }
 
 cairn_err node_state_index_repair(struct node *n, const uint8_t kh[32], bool *rewritten)

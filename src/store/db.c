@@ -592,29 +592,60 @@ cairn_err store_state_write(store_t *s, const kv_batch *b)
     return rc;
 }
 
-cairn_err store_state_scan(store_t *s, const uint8_t *prefix, size_t prefix_len,
-                           store_state_visit_cb cb, void *ctx)
-{
+struct store_state_cursor {
     store_iter it;
-    if (prefix_len > sizeof it.lo) return CAIRN_EINVALID_ARG;
-    CAIRN_TRY(store_iter_open(s, &it, STORE_CF_STATE, prefix, prefix_len, NULL, 0));
-    cairn_err rc;
-    while ((rc = store_iter_status(&it, STORE_CF_STATE)) == CAIRN_OK) {
-        size_t kl = 0, vl = 0;
-        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it.it, &kl);
-        const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it.it, &vl);
-        if (kl < prefix_len || memcmp(k, prefix, prefix_len) != 0) break;
-        if (vl >= STORE_SEAL_BYTES) {
-            uint8_t seal[STORE_SEAL_BYTES];
-            store_seal(seal, STORE_CF_STATE, k, kl, v, vl - STORE_SEAL_BYTES);
-            if (memcmp(seal, v + vl - STORE_SEAL_BYTES, STORE_SEAL_BYTES) == 0 &&
-                !cb(ctx, k, kl, v, vl - STORE_SEAL_BYTES))
-                break;
-        }
-        rocksdb_iter_next(it.it);
+    uint8_t prefix[64];
+    size_t prefix_len;
+    bool started;
+};
+
+cairn_err store_state_cursor_open(store_t *s, const uint8_t *prefix, size_t prefix_len,
+                                  store_state_cursor **out)
+{
+    if (prefix_len > sizeof (*out)->prefix) return CAIRN_EINVALID_ARG;
+    store_state_cursor *c = calloc(1, sizeof *c);
+    if (!c) return CAIRN_ENOMEM;
+    memcpy(c->prefix, prefix, prefix_len);
+    c->prefix_len = prefix_len;
+    cairn_err rc = store_iter_open(s, &c->it, STORE_CF_STATE, prefix, prefix_len, NULL, 0);
+    if (rc) {
+        free(c);
+        return rc;
     }
-    store_iter_close(&it);
-    return rc == CAIRN_ENOT_FOUND ? CAIRN_OK : rc;
+    *out = c;
+    return CAIRN_OK;
+}
+
+cairn_err store_state_cursor_next(store_state_cursor *c, const uint8_t **key, size_t *key_len,
+                                  const uint8_t **val, size_t *val_len)
+{
+    for (;;) {
+        if (c->started) rocksdb_iter_next(c->it.it);
+        c->started = true;
+        cairn_err rc = store_iter_status(&c->it, STORE_CF_STATE);
+        if (rc) return rc;
+        size_t kl = 0, vl = 0;
+        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(c->it.it, &kl);
+        const uint8_t *v = (const uint8_t *)rocksdb_iter_value(c->it.it, &vl);
+        if (kl < c->prefix_len || memcmp(k, c->prefix, c->prefix_len) != 0)
+            return CAIRN_ENOT_FOUND;
+        if (vl < STORE_SEAL_BYTES) continue;
+        uint8_t seal[STORE_SEAL_BYTES];
+        store_seal(seal, STORE_CF_STATE, k, kl, v, vl - STORE_SEAL_BYTES);
+        if (memcmp(seal, v + vl - STORE_SEAL_BYTES, STORE_SEAL_BYTES) != 0) continue;
+        *key = k;
+        *key_len = kl;
+        *val = v;
+        *val_len = vl - STORE_SEAL_BYTES;
+        return CAIRN_OK;
+    }
+}
+
+void store_state_cursor_close(store_state_cursor *c)
+{
+    if (!c) return;
+    store_iter_close(&c->it);
+    free(c);
 }
 
 kv_reader store_state_reader(store_t *s)

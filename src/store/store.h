@@ -191,14 +191,17 @@ kv_reader store_state_reader(store_t *s);
  * CAIRN_ETOO_LARGE for an oversize value; nothing is written then. */
 cairn_err store_state_write(store_t *s, const kv_batch *b) CAIRN_MUST_CHECK;
 
-/* Calls cb for every state value whose key starts with prefix, in key order,
- * with the value unsealed (values that fail their seal are skipped: store_scrub
- * lists those). cb returns false to stop. Any thread (an iterator over the live database: values committed
- * during the scan may or may not be seen). */
-typedef bool (*store_state_visit_cb)(void *ctx, const uint8_t *key, size_t key_len,
-                                     const uint8_t *val, size_t val_len);
-cairn_err store_state_scan(store_t *s, const uint8_t *prefix, size_t prefix_len,
-                           store_state_visit_cb cb, void *ctx) CAIRN_MUST_CHECK;
+/* A cursor over the state values whose key starts with prefix (at most 64
+ * bytes), in key order, over a snapshot taken when it opens. _next gives the
+ * next value, unsealed, borrowed until the next call: CAIRN_OK, CAIRN_ENOT_FOUND
+ * at the end, or a read error. Values that fail their seal are skipped
+ * (store_scrub lists those). Any thread; close before store_close(). */
+typedef struct store_state_cursor store_state_cursor;
+cairn_err store_state_cursor_open(store_t *s, const uint8_t *prefix, size_t prefix_len,
+                                  store_state_cursor **out) CAIRN_MUST_CHECK;
+cairn_err store_state_cursor_next(store_state_cursor *c, const uint8_t **key, size_t *key_len,
+                                  const uint8_t **val, size_t *val_len) CAIRN_MUST_CHECK;
+void store_state_cursor_close(store_state_cursor *c);
 
 /* ------------------------------------------------------------- evidence */
 
