@@ -2183,7 +2183,7 @@ static cairn_err metrics_setup(node_rpc *r)
                                "Heavy RPC reads running on the thread pool or waiting for it.",
                                NULL, 0, &r->m_heavy));
     CAIRN_TRY(metrics_register(m, METRIC_COUNTER, "cairn_rpc_heavy_reads_busy_total",
-                               "Heavy RPC reads refused with \"server busy\" (queue full).",
+                               "Heavy RPC reads refused with \"server busy\" (a full queue).",
                                NULL, 0, &r->m_busy));
     /* counters show from the start, at 0 */
     metric_t *zero[] = {r->m_txs, r->m_sigs, r->m_sync_blocks, r->m_synced, r->m_busy};

@@ -93,6 +93,18 @@ static store_height_repair_args args_of(uint64_t h, const good_height *g)
     return a;
 }
 
+/* The same, but with another block (and its commit) for the height. */
+static store_height_repair_args args_with_block(uint64_t h, const good_height *g,
+                                                const fx_block *alt)
+{
+    store_height_repair_args a = args_of(h, g);
+    a.block_raw = alt->raw.data;
+    a.block_len = alt->raw.len;
+    a.commit_raw = alt->commit.data;
+    a.commit_len = alt->commit.len;
+    return a;
+}
+
 static void put_height(store_t *s, store_cf cf, uint64_t h, const void *v, size_t len)
 {
     uint8_t k[8];
@@ -343,11 +355,7 @@ static void test_repair_refuses_a_different_block_for_the_height(void **state)
     fx_block alt;
     assert_int_equal(fx_block_make(&alt, &g_chain, h, g_chain.b[h - 2].id, 1, 777), 0);
     flip_block(f->s, h);
-    store_height_repair_args a = args_of(h, &g);
-    a.block_raw = alt.raw.data;
-    a.block_len = alt.raw.len;
-    a.commit_raw = alt.commit.data;
-    a.commit_len = alt.commit.len;
+    store_height_repair_args a = args_with_block(h, &g, &alt);
     expect_refused(f->s, h, &a, CAIRN_EBAD_HASH);
     fx_block_free(&alt);
     good_free(&g);
@@ -366,11 +374,7 @@ static void test_repair_refuses_a_block_not_linked_to_the_block_below(void **sta
     assert_int_equal(fx_block_make(&alt, &g_chain, h, other_prev, 1, 0), 0);
     flip_block(f->s, h);
     flip_block(f->s, h + 1);
-    store_height_repair_args a = args_of(h, &g);
-    a.block_raw = alt.raw.data;
-    a.block_len = alt.raw.len;
-    a.commit_raw = alt.commit.data;
-    a.commit_len = alt.commit.len;
+    store_height_repair_args a = args_with_block(h, &g, &alt);
     expect_refused(f->s, h, &a, CAIRN_EBAD_HASH);
     a = args_of(h, &g); /* the real block passes on the same witness */
     assert_int_equal(store_height_repair(f->s, &a), CAIRN_OK);
@@ -387,11 +391,7 @@ static void test_repair_refuses_a_different_tip_block(void **state)
     fx_block alt;
     assert_int_equal(fx_block_make(&alt, &g_chain, h, g_chain.b[h - 2].id, 0, 555), 0);
     flip_block(f->s, h);
-    store_height_repair_args a = args_of(h, &g);
-    a.block_raw = alt.raw.data;
-    a.block_len = alt.raw.len;
-    a.commit_raw = alt.commit.data;
-    a.commit_len = alt.commit.len;
+    store_height_repair_args a = args_with_block(h, &g, &alt);
     expect_refused(f->s, h, &a, CAIRN_EBAD_HASH);
     fx_block_free(&alt);
     good_free(&g);
